@@ -1,0 +1,51 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The pid in a pid file, or undefined when the file is missing or the process is gone (stale). */
+export function livePid(pidFile: string): number | undefined {
+  if (!fs.existsSync(pidFile)) return undefined;
+  const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+  if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) return pid;
+  fs.rmSync(pidFile, { force: true });
+  return undefined;
+}
+
+/** Starts a long-lived server detached from this process, output to a log file, pid to a pid file. */
+export function startDetached(cmd: string, args: string[], logFile: string, pidFile: string): number {
+  const out = fs.openSync(logFile, "a");
+  const child = spawn(cmd, args, { detached: true, stdio: ["ignore", out, out] });
+  fs.closeSync(out);
+  if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
+  child.unref();
+  fs.writeFileSync(pidFile, `${child.pid}\n`);
+  return child.pid;
+}
+
+/** SIGTERM, then SIGKILL after the grace period; removes the pid file. */
+export async function stopPid(pidFile: string, graceMs = 15_000): Promise<boolean> {
+  const pid = livePid(pidFile);
+  if (pid === undefined) return false;
+  process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (isAlive(pid)) process.kill(pid, "SIGKILL");
+  while (isAlive(pid)) await sleep(50);
+  fs.rmSync(pidFile, { force: true });
+  return true;
+}
+
+export function onPath(tool: string): boolean {
+  return (process.env.PATH ?? "")
+    .split(":")
+    .some((dir) => dir !== "" && fs.existsSync(`${dir}/${tool}`));
+}

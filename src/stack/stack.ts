@@ -1,0 +1,206 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import kafkajs from "kafkajs";
+import { InfrastructureError } from "../errors.js";
+import { ensureKafka, ensureToxiproxy } from "./install.js";
+import { kafkaNodes, prepareNode, startNode, type KafkaNode } from "./kafka.js";
+import { HOST, STATE_DIR, STATE_FILE, TOXIPROXY_PORT } from "./paths.js";
+import { livePid, stopPid } from "./process.js";
+import {
+  TOXIPROXY_URL,
+  startToxiproxy,
+  toxiproxyAnswers,
+  toxiproxyLog,
+  toxiproxyPid,
+} from "./toxiproxy.js";
+
+export interface StackInfo {
+  brokers: number;
+  bootstrap: string;
+  toxiproxy: string;
+}
+
+export interface UpOptions {
+  brokers: number;
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+/** Starts whatever part of the local stack is not running yet and waits until it is really ready. */
+export async function up(opts: UpOptions): Promise<StackInfo & { started: boolean }> {
+  const log = opts.log ?? (() => {});
+  const timeoutMs = opts.timeoutMs ?? 90_000;
+  const running = readState();
+  if (running && running.brokers !== opts.brokers && runningPids(running.brokers).length > 0) {
+    throw new InfrastructureError(
+      running.bootstrap,
+      `a ${running.brokers}-broker stack is already running; run \`npm run stack:down\` first`,
+    );
+  }
+  const [libs, toxiBin] = await Promise.all([ensureKafka(log), ensureToxiproxy(log)]);
+  fs.mkdirSync(STATE_DIR, { recursive: true });
+  const nodes = kafkaNodes(opts.brokers);
+  let started = false;
+
+  if (livePid(toxiproxyPid) === undefined) {
+    await refuseBusyPort(TOXIPROXY_PORT, "Toxiproxy");
+    startToxiproxy(toxiBin);
+    started = true;
+  }
+  const down = nodes.filter((n) => livePid(n.pidFile) === undefined);
+  if (down.length > 0) {
+    // A partly running cluster cannot be patched: KRaft voters must share one cluster id.
+    for (const n of nodes) await stopPid(n.pidFile);
+    for (const n of nodes) await refuseBusyPort(Number(n.bootstrap.split(":")[1]), `Kafka node ${n.nodeId}`);
+    const clusterId = randomBytes(16).toString("base64url").slice(0, 22);
+    log(`starting Kafka (${nodes.length} node${nodes.length > 1 ? "s" : ""}, KRaft) and Toxiproxy`);
+    await Promise.all(nodes.map((n) => prepareNode(libs, n, nodes.length, clusterId)));
+    for (const n of nodes) startNode(libs, n);
+    started = true;
+  }
+  const info = stackInfo(nodes);
+  writeState(info);
+  await waitReady(nodes, timeoutMs);
+  return { ...info, started };
+}
+
+/** Stops exactly the processes the stack started (by pid file) and removes their data. */
+export async function down(log: (line: string) => void = () => {}): Promise<number> {
+  const state = readState();
+  const nodes = kafkaNodes(state?.brokers ?? countNodeDirs());
+  let stopped = 0;
+  for (const n of nodes) {
+    if (await stopPid(n.pidFile)) stopped += 1;
+    fs.rmSync(n.dir, { recursive: true, force: true });
+  }
+  if (await stopPid(toxiproxyPid)) stopped += 1;
+  fs.rmSync(STATE_DIR, { recursive: true, force: true });
+  log(stopped > 0 ? `stopped ${stopped} process(es)` : "nothing was running");
+  return stopped;
+}
+
+export interface Status {
+  info?: StackInfo;
+  kafka: { nodeId: number; bootstrap: string; pid?: number; ready: boolean }[];
+  toxiproxy: { url: string; pid?: number; ready: boolean };
+}
+
+export async function status(): Promise<Status> {
+  const state = readState();
+  const nodes = kafkaNodes(state?.brokers ?? countNodeDirs());
+  const kafka = await Promise.all(
+    nodes.map(async (n) => ({
+      nodeId: n.nodeId,
+      bootstrap: n.bootstrap,
+      pid: livePid(n.pidFile),
+      ready: (await brokerProblem(n, nodes.length)) === undefined,
+    })),
+  );
+  const toxiproxy = {
+    url: TOXIPROXY_URL,
+    pid: livePid(toxiproxyPid),
+    ready: await toxiproxyAnswers(TOXIPROXY_URL),
+  };
+  return { info: state, kafka, toxiproxy };
+}
+
+export function isReady(s: Status): boolean {
+  return s.kafka.length > 0 && s.kafka.every((k) => k.ready && k.pid) && s.toxiproxy.ready;
+}
+
+async function waitReady(nodes: KafkaNode[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await toxiproxyAnswers(TOXIPROXY_URL))) {
+    if (Date.now() > deadline || livePid(toxiproxyPid) === undefined) {
+      throw new InfrastructureError(TOXIPROXY_URL, `Toxiproxy did not come up; read ${toxiproxyLog}`);
+    }
+    await sleep(200);
+  }
+  for (const n of nodes) {
+    let problem = await brokerProblem(n, nodes.length);
+    while (problem !== undefined) {
+      if (livePid(n.pidFile) === undefined) {
+        throw new InfrastructureError(n.bootstrap, `Kafka node ${n.nodeId} exited during start-up; read ${n.logFile}`);
+      }
+      if (Date.now() > deadline) {
+        throw new InfrastructureError(
+          n.bootstrap,
+          `Kafka node ${n.nodeId} not ready after ${timeoutMs / 1000}s (${problem}); read ${n.logFile}`,
+        );
+      }
+      await sleep(500);
+      problem = await brokerProblem(n, nodes.length);
+    }
+  }
+}
+
+/** Undefined when a metadata request to this broker succeeds and shows the whole cluster. */
+async function brokerProblem(node: KafkaNode, expected: number): Promise<string | undefined> {
+  const admin = new kafkajs.Kafka({
+    clientId: "kafka-chaos-stack",
+    brokers: [node.bootstrap],
+    connectionTimeout: 1000,
+    requestTimeout: 3000,
+    retry: { retries: 0 },
+    logLevel: kafkajs.logLevel.NOTHING,
+  }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    if (cluster.brokers.length < expected) {
+      return `${cluster.brokers.length}/${expected} brokers registered`;
+    }
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+async function refuseBusyPort(port: number, what: string): Promise<void> {
+  const busy = await new Promise<boolean>((resolve) => {
+    const socket = net.connect({ host: HOST, port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+  if (busy) {
+    throw new InfrastructureError(
+      `${HOST}:${port}`,
+      `already in use by a process this stack did not start; cannot start ${what}`,
+    );
+  }
+}
+
+function stackInfo(nodes: KafkaNode[]): StackInfo {
+  return {
+    brokers: nodes.length,
+    bootstrap: nodes.map((n) => n.bootstrap).join(","),
+    toxiproxy: TOXIPROXY_URL,
+  };
+}
+
+function runningPids(count: number): number[] {
+  return kafkaNodes(count)
+    .map((n) => livePid(n.pidFile))
+    .filter((p): p is number => p !== undefined);
+}
+
+function readState(): StackInfo | undefined {
+  if (!fs.existsSync(STATE_FILE)) return undefined;
+  return JSON.parse(fs.readFileSync(STATE_FILE, "utf8")) as StackInfo;
+}
+
+function writeState(info: StackInfo): void {
+  fs.writeFileSync(STATE_FILE, `${JSON.stringify(info, null, 2)}\n`);
+}
+
+function countNodeDirs(): number {
+  if (!fs.existsSync(STATE_DIR)) return 0;
+  return fs.readdirSync(STATE_DIR).filter((d) => /^kafka-\d+$/.test(d)).length;
+}

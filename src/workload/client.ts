@@ -1,0 +1,46 @@
+import net from "node:net";
+import kafkajs, { type ISocketFactory, type KafkaConfig } from "kafkajs";
+
+/** Where a broker's connections should really go, e.g. "127.0.0.1:9092" → its proxy "127.0.0.1:21000". */
+export type Route = Map<string, { host: string; port: number }>;
+
+export interface ClientOptions {
+  clientId: string;
+  brokers: string[];
+  route?: Route;
+  requestTimeoutMs?: number;
+  connectionTimeoutMs?: number;
+  retries?: number;
+}
+
+/**
+ * A kafkajs client. With a route, every broker connection goes to that broker's proxy instead,
+ * so faults apply without any listener change on the cluster. An address missing from the
+ * route is refused rather than connected directly, so no traffic can bypass the faults.
+ */
+export function kafkaClient(opts: ClientOptions): kafkajs.Kafka {
+  const config: KafkaConfig = {
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    connectionTimeout: opts.connectionTimeoutMs ?? 3000,
+    requestTimeout: opts.requestTimeoutMs ?? 5000,
+    retry: { retries: opts.retries ?? 5, initialRetryTime: 100, maxRetryTime: 1000 },
+    logLevel: kafkajs.logLevel.NOTHING,
+  };
+  if (opts.route) config.socketFactory = routedSockets(opts.route);
+  return new kafkajs.Kafka(config);
+}
+
+function routedSockets(route: Route): ISocketFactory {
+  return ({ host, port, onConnect }) => {
+    const target = route.get(`${host}:${port}`);
+    if (!target) {
+      const socket = new net.Socket();
+      process.nextTick(() => socket.destroy(new Error(`no proxy for broker ${host}:${port}`)));
+      return socket;
+    }
+    const socket = net.connect({ host: target.host, port: target.port }, onConnect);
+    socket.setKeepAlive(true, 60_000);
+    return socket;
+  };
+}
