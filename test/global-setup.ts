@@ -13,7 +13,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const current = await status();
   const reuse = isReady(current) && current.info !== undefined;
   const info = reuse && current.info ? current.info : await up({ brokers: 1, log: console.log });
-  console.log(`integration tests: Kafka ${info.bootstrap}, Toxiproxy ${info.toxiproxy}${reuse ? " (already running)" : ""}`);
+  console.log(
+    `integration tests: Kafka ${info.bootstrap}, Toxiproxy ${info.toxiproxy}${reuse ? " (already running)" : ""}`,
+  );
   project.provide("bootstrap", info.bootstrap);
   project.provide("toxiproxyUrl", info.toxiproxy);
   return async () => {

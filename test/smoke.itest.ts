@@ -19,7 +19,12 @@ describe("smoke: kafkajs through Toxiproxy against the real broker", () => {
     await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
     await admin.disconnect();
     const brokers = await brokersOf(direct);
-    proxies = await ProxySet.create({ toxiproxyUrl: toxiproxyUrl(), name, brokers, portBase: 23000 });
+    proxies = await ProxySet.create({
+      toxiproxyUrl: toxiproxyUrl(),
+      name,
+      brokers,
+      portBase: 23000,
+    });
     routed = kafkaClient({
       clientId: name,
       brokers: brokers.map((b) => `${b.host}:${b.port}`),

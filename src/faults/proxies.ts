@@ -39,7 +39,13 @@ export class ProxySet {
     let port = opts.portBase ?? 21000;
     try {
       for (const b of opts.brokers) {
-        const made = await createOnFreePort(toxiproxy, `${opts.name}-b${b.nodeId}`, listenHost, port, b);
+        const made = await createOnFreePort(
+          toxiproxy,
+          `${opts.name}-b${b.nodeId}`,
+          listenHost,
+          port,
+          b,
+        );
         proxies.set(b.nodeId, made.proxy);
         port = made.port + 1;
       }
@@ -56,7 +62,10 @@ export class ProxySet {
     for (const b of this.brokers) {
       const listen = this.proxy(b.nodeId).listen;
       const i = listen.lastIndexOf(":");
-      route.set(`${b.host}:${b.port}`, { host: listen.slice(0, i), port: Number(listen.slice(i + 1)) });
+      route.set(`${b.host}:${b.port}`, {
+        host: listen.slice(0, i),
+        port: Number(listen.slice(i + 1)),
+      });
     }
     return route;
   }

@@ -3,13 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { InfrastructureError } from "../errors.js";
-import {
-  CACHE_DIR,
-  KAFKA_LIBS,
-  KAFKA_VERSION,
-  TOXIPROXY_BIN,
-  TOXIPROXY_VERSION,
-} from "./paths.js";
+import { CACHE_DIR, KAFKA_LIBS, KAFKA_VERSION, TOXIPROXY_BIN, TOXIPROXY_VERSION } from "./paths.js";
 import { onPath } from "./process.js";
 
 const run = promisify(execFile);
@@ -29,7 +23,10 @@ const POM = `<project xmlns="http://maven.apache.org/POM/4.0.0">
 
 export function requireTool(tool: string, what: string): void {
   if (!onPath(tool)) {
-    throw new InfrastructureError(tool, `not found on PATH: install ${what} to run the local stack`);
+    throw new InfrastructureError(
+      tool,
+      `not found on PATH: install ${what} to run the local stack`,
+    );
   }
 }
 
@@ -47,11 +44,20 @@ export async function ensureKafka(log: (line: string) => void): Promise<string> 
   try {
     await run(
       "mvn",
-      ["-q", "-B", "dependency:copy-dependencies", `-DoutputDirectory=${tmp}`, "-DincludeScope=runtime"],
+      [
+        "-q",
+        "-B",
+        "dependency:copy-dependencies",
+        `-DoutputDirectory=${tmp}`,
+        "-DincludeScope=runtime",
+      ],
       { cwd: dir, maxBuffer: 64 * 1024 * 1024 },
     );
   } catch (err) {
-    throw new InfrastructureError("mvn", `could not fetch Kafka ${KAFKA_VERSION}: ${lastLines(err)}`);
+    throw new InfrastructureError(
+      "mvn",
+      `could not fetch Kafka ${KAFKA_VERSION}: ${lastLines(err)}`,
+    );
   }
   fs.rmSync(KAFKA_LIBS, { recursive: true, force: true });
   fs.renameSync(tmp, KAFKA_LIBS);
@@ -65,12 +71,19 @@ export async function ensureToxiproxy(log: (line: string) => void): Promise<stri
   log(`building Toxiproxy ${TOXIPROXY_VERSION} with go install into ${TOXIPROXY_BIN} (once)`);
   const gobin = path.join(CACHE_DIR, "gobin");
   try {
-    await run("go", ["install", `github.com/Shopify/toxiproxy/v2/cmd/server@v${TOXIPROXY_VERSION}`], {
-      env: { ...process.env, GOBIN: gobin, CGO_ENABLED: "0" },
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    await run(
+      "go",
+      ["install", `github.com/Shopify/toxiproxy/v2/cmd/server@v${TOXIPROXY_VERSION}`],
+      {
+        env: { ...process.env, GOBIN: gobin, CGO_ENABLED: "0" },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
   } catch (err) {
-    throw new InfrastructureError("go", `go install of Toxiproxy ${TOXIPROXY_VERSION} failed: ${lastLines(err)}`);
+    throw new InfrastructureError(
+      "go",
+      `go install of Toxiproxy ${TOXIPROXY_VERSION} failed: ${lastLines(err)}`,
+    );
   }
   fs.mkdirSync(path.dirname(TOXIPROXY_BIN), { recursive: true });
   fs.renameSync(path.join(gobin, "server"), TOXIPROXY_BIN);

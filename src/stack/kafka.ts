@@ -92,7 +92,15 @@ export async function prepareNode(
   try {
     await run(
       "java",
-      [...javaArgs(libs, node), "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", propsFile(node)],
+      [
+        ...javaArgs(libs, node),
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        clusterId,
+        "-c",
+        propsFile(node),
+      ],
       { maxBuffer: 16 * 1024 * 1024 },
     );
   } catch (err) {

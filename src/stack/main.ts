@@ -34,7 +34,9 @@ export async function main(argv: string[]): Promise<number> {
     .action(async () => {
       const s = await status();
       for (const k of s.kafka) {
-        console.log(`kafka-${k.nodeId}  ${k.bootstrap}  pid ${k.pid ?? "-"}  ${k.ready ? "ready" : "down"}`);
+        console.log(
+          `kafka-${k.nodeId}  ${k.bootstrap}  pid ${k.pid ?? "-"}  ${k.ready ? "ready" : "down"}`,
+        );
       }
       const t = s.toxiproxy;
       console.log(`toxiproxy  ${t.url}  pid ${t.pid ?? "-"}  ${t.ready ? "ready" : "down"}`);

@@ -21,7 +21,12 @@ export function livePid(pidFile: string): number | undefined {
 }
 
 /** Starts a long-lived server detached from this process, output to a log file, pid to a pid file. */
-export function startDetached(cmd: string, args: string[], logFile: string, pidFile: string): number {
+export function startDetached(
+  cmd: string,
+  args: string[],
+  logFile: string,
+  pidFile: string,
+): number {
   const out = fs.openSync(logFile, "a");
   const child = spawn(cmd, args, { detached: true, stdio: ["ignore", out, out] });
   fs.closeSync(out);

@@ -53,7 +53,8 @@ export async function up(opts: UpOptions): Promise<StackInfo & { started: boolea
   if (down.length > 0) {
     // A partly running cluster cannot be patched: KRaft voters must share one cluster id.
     for (const n of nodes) await stopPid(n.pidFile);
-    for (const n of nodes) await refuseBusyPort(Number(n.bootstrap.split(":")[1]), `Kafka node ${n.nodeId}`);
+    for (const n of nodes)
+      await refuseBusyPort(Number(n.bootstrap.split(":")[1]), `Kafka node ${n.nodeId}`);
     const clusterId = randomBytes(16).toString("base64url").slice(0, 22);
     log(`starting Kafka (${nodes.length} node${nodes.length > 1 ? "s" : ""}, KRaft) and Toxiproxy`);
     await Promise.all(nodes.map((n) => prepareNode(libs, n, nodes.length, clusterId)));
@@ -114,7 +115,10 @@ async function waitReady(nodes: KafkaNode[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await toxiproxyAnswers(TOXIPROXY_URL))) {
     if (Date.now() > deadline || livePid(toxiproxyPid) === undefined) {
-      throw new InfrastructureError(TOXIPROXY_URL, `Toxiproxy did not come up; read ${toxiproxyLog}`);
+      throw new InfrastructureError(
+        TOXIPROXY_URL,
+        `Toxiproxy did not come up; read ${toxiproxyLog}`,
+      );
     }
     await sleep(200);
   }
@@ -122,7 +126,10 @@ async function waitReady(nodes: KafkaNode[], timeoutMs: number): Promise<void> {
     let problem = await brokerProblem(n, nodes.length);
     while (problem !== undefined) {
       if (livePid(n.pidFile) === undefined) {
-        throw new InfrastructureError(n.bootstrap, `Kafka node ${n.nodeId} exited during start-up; read ${n.logFile}`);
+        throw new InfrastructureError(
+          n.bootstrap,
+          `Kafka node ${n.nodeId} exited during start-up; read ${n.logFile}`,
+        );
       }
       if (Date.now() > deadline) {
         throw new InfrastructureError(

@@ -9,7 +9,12 @@ export const toxiproxyPid = path.join(STATE_DIR, "toxiproxy.pid");
 
 export function startToxiproxy(bin: string): number {
   fs.mkdirSync(STATE_DIR, { recursive: true });
-  return startDetached(bin, ["-host", HOST, "-port", String(TOXIPROXY_PORT)], toxiproxyLog, toxiproxyPid);
+  return startDetached(
+    bin,
+    ["-host", HOST, "-port", String(TOXIPROXY_PORT)],
+    toxiproxyLog,
+    toxiproxyPid,
+  );
 }
 
 /** True when a Toxiproxy server answers its version endpoint at the URL. */

@@ -1,0 +1,108 @@
+import fs from "node:fs";
+import path from "node:path";
+import chalk from "chalk";
+import { ProxySet } from "../faults/proxies.js";
+import { Cluster } from "../run/cluster.js";
+import { kafkaClient } from "../workload/client.js";
+import { errorText } from "../workload/producer.js";
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+/** Checks what a run needs; one ✓/✗ line each, with the fix for each ✗. Exit 0 or 3. */
+export async function doctorCommand(flags: {
+  bootstrap: string;
+  toxiproxy: string;
+}): Promise<number> {
+  const checks: Check[] = [];
+  const brokers = flags.bootstrap.split(",");
+  const direct = kafkaClient({
+    clientId: "kafka-chaos-doctor",
+    brokers,
+    retries: 1,
+    connectionTimeoutMs: 2000,
+  });
+  let cluster: Cluster | undefined;
+  try {
+    cluster = await Cluster.connect(direct, flags.bootstrap);
+    const list = cluster.brokers.map((b) => `${b.nodeId}@${b.host}:${b.port}`).join(", ");
+    checks.push({
+      name: "Kafka cluster",
+      ok: true,
+      detail: `${cluster.brokers.length} broker(s): ${list}`,
+    });
+  } catch (err) {
+    checks.push({
+      name: "Kafka cluster",
+      ok: false,
+      detail: (err as Error).message,
+      fix: "start it (npm run stack:up for the local one) or pass --bootstrap host:port",
+    });
+  }
+  if (cluster) checks.push(await proxyCheck(flags.toxiproxy, cluster));
+  checks.push(runDirCheck());
+  await cluster?.close();
+  for (const c of checks) {
+    console.log(`${c.ok ? chalk.green("✓") : chalk.red("✗")} ${c.name}: ${c.detail}`);
+    if (!c.ok && c.fix) console.log(`    fix: ${c.fix}`);
+  }
+  return checks.every((c) => c.ok) ? 0 : 3;
+}
+
+/** Toxiproxy answers and a client routed through a test proxy per broker reaches the cluster. */
+async function proxyCheck(url: string, cluster: Cluster): Promise<Check> {
+  const name = "Toxiproxy";
+  let proxies: ProxySet | undefined;
+  try {
+    proxies = await ProxySet.create({
+      toxiproxyUrl: url,
+      name: `kc-doctor-${process.pid}`,
+      brokers: cluster.brokers,
+    });
+    const version = await proxies.toxiproxy.getVersion();
+    const routed = kafkaClient({
+      clientId: "kafka-chaos-doctor",
+      brokers: cluster.brokers.map((b) => `${b.host}:${b.port}`),
+      route: proxies.route(),
+      retries: 1,
+    });
+    const admin = routed.admin();
+    await admin.connect();
+    await admin.describeCluster();
+    await admin.disconnect();
+    return {
+      name,
+      ok: true,
+      detail: `${url} (version ${version.trim()}), every broker reachable through a proxy`,
+    };
+  } catch (err) {
+    return {
+      name,
+      ok: false,
+      detail: `${url}: ${errorText(err)}`,
+      fix: "start Toxiproxy (npm run stack:up) or pass --toxiproxy URL of one that can reach the brokers",
+    };
+  } finally {
+    await proxies?.remove();
+  }
+}
+
+function runDirCheck(): Check {
+  const dir = path.resolve("kafka-chaos-runs");
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+    return { name: "run directory", ok: true, detail: `${dir} is writable` };
+  } catch (err) {
+    return {
+      name: "run directory",
+      ok: false,
+      detail: String(err),
+      fix: "pass --out DIR to a writable place",
+    };
+  }
+}

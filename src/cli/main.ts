@@ -1,0 +1,112 @@
+import { createRequire } from "node:module";
+import { Command, Option } from "commander";
+import { exitCodeOf, KafkaChaosError } from "../errors.js";
+import { cleanupCommand } from "./cleanup.js";
+import { doctorCommand } from "./doctor.js";
+import { profilesCommand } from "./profiles.js";
+import { reconcileCommand, runCommand } from "./run.js";
+
+const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
+
+export const DEFAULT_BOOTSTRAP = "127.0.0.1:9092";
+export const DEFAULT_TOXIPROXY = "http://127.0.0.1:8474";
+
+const bootstrapOption = () =>
+  new Option("--bootstrap <hosts>", "Kafka bootstrap servers, host:port,…")
+    .env("KAFKA_CHAOS_BOOTSTRAP")
+    .default(DEFAULT_BOOTSTRAP);
+const toxiproxyOption = () =>
+  new Option("--toxiproxy <url>", "Toxiproxy API URL")
+    .env("TOXIPROXY_URL")
+    .default(DEFAULT_TOXIPROXY);
+
+export function buildProgram(setCode: (code: number) => void): Command {
+  const program = new Command("kafka-chaos")
+    .description(
+      "Chaos tests for real Kafka clusters: proves or refutes a delivery guarantee hop by hop",
+    )
+    .version(version)
+    .exitOverride()
+    .showHelpAfterError("(run kafka-chaos --help for usage)");
+
+  program
+    .command("run")
+    .description("run a workload under faults, reconcile every message, judge the profile's claims")
+    .requiredOption("--profile <name|file>", "built-in profile name or a YAML/JSON file")
+    .addOption(bootstrapOption())
+    .addOption(toxiproxyOption())
+    .option("--messages <n>", "messages to send (overrides the profile)", Number)
+    .option("--duration <time>", "stop sending after this long, e.g. 30s")
+    .option("--seed <n>", "seed of the fault schedule, to repeat a run", Number)
+    .option(
+      "--fault <spec>",
+      "fault, repeatable; replaces the profile's faults ('none' for none)",
+      collect,
+      [],
+    )
+    .option("--topic-prefix <prefix>", "prefix of the run's topics and groups (default kc-<runId>)")
+    .option("--out <dir>", "run directory (default ./kafka-chaos-runs/<runId>)")
+    .option("--json <file>", "write the JSON report to a file, or - for stdout")
+    .option("--keep", "keep the run's topics afterwards", false)
+    .action(async (opts) => setCode(await runCommand(opts)));
+
+  program
+    .command("reconcile")
+    .description("re-judge a finished or interrupted run from its directory")
+    .argument("<run-dir>")
+    .option("--json <file>", "write the JSON report to a file, or - for stdout")
+    .action(async (dir: string, opts) => setCode(await reconcileCommand(dir, opts)));
+
+  program
+    .command("profiles")
+    .description("list the built-in profiles, or show one")
+    .argument("[name]")
+    .action(async (name?: string) => setCode(await profilesCommand(name)));
+
+  program
+    .command("doctor")
+    .description("check the cluster and Toxiproxy a run would use")
+    .addOption(bootstrapOption())
+    .addOption(toxiproxyOption())
+    .action(async (opts) => setCode(await doctorCommand(opts)));
+
+  program
+    .command("cleanup")
+    .description("remove proxies, topics and groups left behind by interrupted runs")
+    .addOption(bootstrapOption())
+    .addOption(toxiproxyOption())
+    .option("--dry-run", "only list what would be removed", false)
+    .action(async (opts) => setCode(await cleanupCommand(opts)));
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+/** One clear line per failure; a stack trace only for the unforeseen, and only with DEBUG set. */
+export function reportError(err: unknown): number {
+  const e = err as { code?: string; exitCode?: number };
+  if (typeof e.code === "string" && e.code.startsWith("commander.")) {
+    const quiet = ["commander.helpDisplayed", "commander.version", "commander.help"];
+    return quiet.includes(e.code) ? 0 : 2;
+  }
+  if (err instanceof KafkaChaosError) {
+    console.error(`kafka-chaos: ${err.message}`);
+  } else {
+    const detail = process.env.DEBUG ? ((err as Error).stack ?? String(err)) : String(err);
+    console.error(`kafka-chaos: unexpected failure, the run could not be judged: ${detail}`);
+  }
+  return exitCodeOf(err);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

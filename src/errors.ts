@@ -1,0 +1,71 @@
+/**
+ * Errors the CLI maps to exit codes (see design: 2 = bad usage or profile, 3 = infrastructure).
+ * `retriable` tells a caller whether trying the same thing again could succeed.
+ */
+
+export interface ErrorOptions {
+  exitCode: number;
+  retriable?: boolean;
+  cause?: unknown;
+}
+
+export class KafkaChaosError extends Error {
+  readonly exitCode: number;
+  readonly retriable: boolean;
+
+  constructor(message: string, options: ErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.exitCode = options.exitCode;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** Bad command-line usage: an unknown flag, a malformed value. */
+export class UsageError extends KafkaChaosError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, exitCode: 2, retriable: false });
+  }
+}
+
+/**
+ * A profile that cannot be used. The message is one line: `<file>: <path>: <problem>`,
+ * where path is a field path such as `producer.acks` or `faults[1].for`, or a location
+ * such as `line 3, column 7`; it is left out when empty.
+ */
+export class ProfileError extends KafkaChaosError {
+  readonly file: string;
+  readonly path: string;
+  readonly problem: string;
+
+  constructor(file: string, path: string, problem: string, options: { cause?: unknown } = {}) {
+    super([file, path, problem].filter((part) => part !== "").join(": "), {
+      ...options,
+      exitCode: 2,
+      retriable: false,
+    });
+    this.file = file;
+    this.path = path;
+    this.problem = problem;
+  }
+}
+
+/** Something the run depends on was unreachable or misbehaved: the cluster, Toxiproxy. */
+export class InfrastructureError extends KafkaChaosError {
+  /** What was unreachable, e.g. `127.0.0.1:9092` or `http://127.0.0.1:8474`. */
+  readonly host: string;
+
+  constructor(
+    host: string,
+    message: string,
+    options: { retriable?: boolean; cause?: unknown } = {},
+  ) {
+    super(`${host}: ${message}`, { retriable: true, ...options, exitCode: 3 });
+    this.host = host;
+  }
+}
+
+/** Anything unforeseen is an infrastructure failure: never a pass, never a false violation. */
+export function exitCodeOf(error: unknown): number {
+  return error instanceof KafkaChaosError ? error.exitCode : 3;
+}

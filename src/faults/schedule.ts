@@ -1,0 +1,99 @@
+/**
+ * The seeded fault schedule: turns fault specs into concrete start/stop points. Pure.
+ * A fault without `at` starts somewhere in the middle of the run (20%–60%), drawn from a
+ * PRNG seeded with the run's seed, so the same seed replays the same schedule.
+ */
+import { UsageError } from "../errors.js";
+import type { Fault } from "./spec.js";
+
+/** A point in the run: ms after start, or `plusMs` after the N-th message was sent. */
+export type ScheduleTime = { ms: number } | { messages: number; plusMs: number };
+
+export interface ScheduledFault {
+  /** Position of the fault in the list given to planSchedule. */
+  index: number;
+  /** 0-based repetition of that fault. */
+  repetition: number;
+  /** `drop-acks#1`, or `drop-acks#1.2` for the 2nd repetition of a repeated fault. */
+  label: string;
+  fault: Fault;
+  start: ScheduleTime;
+  stop: ScheduleTime;
+}
+
+export interface ScheduleOptions {
+  seed: number;
+  /**
+   * Messages the run sends. When given, starts that must be drawn are message counts, which
+   * land mid-run however fast the run goes; pass only expectedDurationMs for time-bound runs.
+   */
+  messages?: number;
+  /** Expected run length; used to draw start times when messages is not given. */
+  expectedDurationMs?: number;
+}
+
+const EARLIEST = 0.2;
+const LATEST = 0.6;
+
+/** Small seeded PRNG (mulberry32): returns numbers in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * One entry per repetition, in list order (fault by fault, repetition by repetition).
+ * One number is drawn per fault, used or not, so a fault's draw depends only on its position.
+ */
+export function planSchedule(faults: readonly Fault[], options: ScheduleOptions): ScheduledFault[] {
+  const random = mulberry32(options.seed);
+  return faults.flatMap((fault, index) => {
+    const first = firstStart(fault, options, random(), index);
+    return Array.from({ length: fault.repeat }, (_, repetition) => {
+      const start = later(first, repetition * fault.every);
+      const label = labelOf(fault, index, repetition);
+      return { index, repetition, label, fault, start, stop: later(start, fault.duration) };
+    });
+  });
+}
+
+function firstStart(
+  fault: Fault,
+  options: ScheduleOptions,
+  draw: number,
+  index: number,
+): ScheduleTime {
+  if (fault.at) return later(fault.at, 0);
+  const { messages, expectedDurationMs } = options;
+  if (messages !== undefined && messages > 0)
+    return { messages: middle(messages, draw), plusMs: 0 };
+  if (expectedDurationMs !== undefined && expectedDurationMs > 0) {
+    return { ms: middle(expectedDurationMs, draw) };
+  }
+  throw new UsageError(
+    `${labelOf(fault, index, 0)}: no at= given and no run length to place it in`,
+  );
+}
+
+function middle(total: number, draw: number): number {
+  return Math.floor(total * (EARLIEST + (LATEST - EARLIEST) * draw));
+}
+
+function later(
+  time: { ms: number } | { messages: number; plusMs?: number },
+  ms: number,
+): ScheduleTime {
+  if ("ms" in time) return { ms: time.ms + ms };
+  return { messages: time.messages, plusMs: (time.plusMs ?? 0) + ms };
+}
+
+function labelOf(fault: Fault, index: number, repetition: number): string {
+  const suffix = fault.repeat > 1 ? `.${repetition + 1}` : "";
+  return `${fault.type}#${index + 1}${suffix}`;
+}

@@ -1,0 +1,338 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ProfileError, UsageError } from "../errors.js";
+import { parseFault } from "../faults/spec.js";
+import {
+  applyOverrides,
+  formatFieldPath,
+  listProfiles,
+  loadProfile,
+  profileToYaml,
+} from "./load.js";
+
+const BUILT_INS = ["at-least-once", "at-most-once", "exactly-once", "idempotent-producer"];
+
+let dir = "";
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "kafka-chaos-profiles-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function write(name: string, text: string): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+/** Loads YAML text from a temp file; returns the ProfileError it fails with. */
+async function profileError(text: string, name = "p.yaml"): Promise<ProfileError> {
+  const file = await write(name, text);
+  const error: unknown = await loadProfile(file).then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(ProfileError);
+  return error as ProfileError;
+}
+
+describe("built-in profiles", () => {
+  it.each(BUILT_INS)("%s loads by name, with its name", async (name) => {
+    const profile = await loadProfile(name);
+    expect(profile.name).toBe(name);
+    expect(profile.description).not.toBe("");
+    expect(profile.workload).toMatchObject({
+      messages: 20_000,
+      partitions: 3,
+      keys: 16,
+      messageSize: 100,
+    });
+  });
+
+  it("say what each one claims and expects", async () => {
+    const [atMost, atLeast, idempotent, exactly] = await Promise.all(
+      ["at-most-once", "at-least-once", "idempotent-producer", "exactly-once"].map(loadProfile),
+    );
+    expect(atMost?.producer).toMatchObject({ acks: 0, retries: 0 });
+    expect(atMost?.expect).toEqual({
+      "producer-broker": ["duplicated"],
+      "end-to-end": ["duplicated"],
+    });
+    expect(atLeast?.producer).toMatchObject({ acks: -1, retries: 10, idempotent: false });
+    expect(atLeast?.expect).toEqual({ "producer-broker": [], "end-to-end": [] });
+    expect(idempotent?.producer).toMatchObject({ acks: -1, idempotent: true, maxInFlight: 1 });
+    expect(idempotent?.expect).toEqual({
+      "producer-broker": ["duplicated"],
+      "end-to-end": ["duplicated"],
+    });
+    expect(exactly?.producer).toMatchObject({ transactional: true, idempotent: true });
+    expect(exactly?.claims).toBe("exactly-once");
+    expect(exactly?.expect["end-to-end"]).toEqual(["lost", "duplicated"]);
+  });
+
+  it("are listed with name, description and claim", async () => {
+    const list = await listProfiles();
+    expect(list.map((entry) => entry.name)).toEqual(BUILT_INS);
+    expect(list.find((entry) => entry.name === "at-most-once")?.claims).toBe("at-most-once");
+  });
+
+  it("an unknown name lists the built-ins", async () => {
+    await expect(loadProfile("at-least-twice")).rejects.toThrow(
+      /^at-least-twice: no built-in profile of that name \(built-ins: at-least-once, at-most-once/,
+    );
+  });
+
+  it.each(BUILT_INS)("%s survives profileToYaml", async (name) => {
+    const profile = await loadProfile(name);
+    const file = await write(`${name}-copy.yaml`, profileToYaml(profile));
+    expect(await loadProfile(file)).toEqual(profile);
+  });
+});
+
+describe("loading files", () => {
+  it("fills defaults around the name", async () => {
+    const profile = await loadProfile(await write("min.yaml", "name: mine\n"));
+    expect(profile).toEqual({
+      name: "mine",
+      description: "",
+      claims: "at-least-once",
+      producer: {
+        acks: -1,
+        retries: 10,
+        idempotent: false,
+        transactional: false,
+        maxInFlight: 5,
+        requestTimeoutMs: 2000,
+        retryBackoffMs: 100,
+        batchSize: 100,
+        compression: "none",
+      },
+      workload: {
+        messages: 20_000,
+        rate: 0,
+        messageSize: 100,
+        keys: 16,
+        partitions: 3,
+        replicationFactor: 1,
+        producers: 1,
+      },
+      faults: [],
+      expect: {},
+    });
+  });
+
+  it("reads durations, faults in both forms, and deduplicates counts", async () => {
+    const text = [
+      "name: mine",
+      "workload: { duration: 30s }",
+      "faults:",
+      "  - drop-acks:at=2s",
+      "  - { type: latency, at: 5000msg, for: 2s, latency: 200ms }",
+      "expect:",
+      "  end-to-end: [lost, lost, duplicated]",
+    ].join("\n");
+    const profile = await loadProfile(await write("full.yaml", text));
+    expect(profile.workload.duration).toBe(30_000);
+    expect(profile.faults).toEqual([
+      parseFault("drop-acks:at=2s"),
+      parseFault("latency:at=5000msg,for=2s,latency=200ms"),
+    ]);
+    expect(profile.expect).toEqual({ "end-to-end": ["lost", "duplicated"] });
+  });
+
+  it("reads JSON", async () => {
+    const json = JSON.stringify({ name: "j", producer: { acks: 1 }, faults: ["bandwidth:rate=8"] });
+    const profile = await loadProfile(await write("p.json", json));
+    expect(profile.producer.acks).toBe(1);
+    expect(profile.faults[0]?.params).toEqual({ rate: 8 });
+  });
+
+  it("missing file", async () => {
+    const missing = path.join(dir, "nope.yaml");
+    await expect(loadProfile(missing)).rejects.toThrow(`${missing}: file not found`);
+    await expect(loadProfile(missing)).rejects.toMatchObject({ exitCode: 2, path: "" });
+  });
+
+  it("a file of another kind", async () => {
+    await expect(loadProfile("notes.txt")).rejects.toThrow(
+      "notes.txt: expected a .yaml, .yml or .json file",
+    );
+  });
+
+  it("YAML syntax error gives the line", async () => {
+    const error = await profileError("name: x\nproducer:\n  acks: [all\n  retries: 3\n");
+    expect(error.path).toMatch(/^line \d+, column \d+$/);
+    expect(error.message).toMatch(/p\.yaml: line \d+, column \d+: .+/);
+    expect(error.message).not.toContain("\n");
+  });
+
+  it("YAML duplicate key gives its line", async () => {
+    const error = await profileError("name: x\nname: y\n");
+    expect(error.path).toBe("line 2, column 1");
+  });
+
+  it("JSON syntax error gives the line", async () => {
+    const error = await profileError('{\n  "name": "x",\n  oops\n}', "bad.json");
+    expect(error.path).toBe("line 3");
+    expect(error.problem).toMatch(/^invalid JSON: /);
+  });
+});
+
+describe("schema errors name the field", () => {
+  const cases: [string, string, string, string | RegExp][] = [
+    [
+      "unknown field",
+      "name: x\nproducer:\n  ack: all\n",
+      "producer.ack",
+      /^unknown field; allowed: acks, retries/,
+    ],
+    ["unknown top-level field", "name: x\nconsumer: {}\n", "consumer", "unknown field"],
+    [
+      "wrong type",
+      "name: x\nproducer:\n  retries: many\n",
+      "producer.retries",
+      "expected number, received string",
+    ],
+    [
+      "not an int",
+      "name: x\nworkload:\n  partitions: 1.5\n",
+      "workload.partitions",
+      "expected int",
+    ],
+    ["too small", "name: x\nworkload:\n  messages: 0\n", "workload.messages", ">=1"],
+    [
+      "bad acks",
+      "name: x\nproducer:\n  acks: 2\n",
+      "producer.acks",
+      'expected one of "all"|-1|1|0',
+    ],
+    ["missing name", "claims: at-least-once\n", "name", "missing (expected string"],
+    ["bad claim", "name: x\nclaims: twice\n", "claims", "at-most-once"],
+    ["bad duration", "name: x\nworkload:\n  duration: soon\n", "workload.duration", 'got "soon"'],
+    [
+      "acks=0 + idempotent",
+      "name: x\nproducer: { acks: 0, idempotent: true }\n",
+      "producer.acks",
+      "must be all (-1) when idempotent, got 0",
+    ],
+    [
+      "idempotent without retries",
+      "name: x\nproducer: { idempotent: true, retries: 0 }\n",
+      "producer.retries",
+      "must be > 0",
+    ],
+    [
+      "idempotent in-flight",
+      "name: x\nproducer: { idempotent: true, maxInFlight: 6 }\n",
+      "producer.maxInFlight",
+      "at most 5",
+    ],
+    [
+      "transactional needs idempotent",
+      "name: x\nproducer: { transactional: true }\n",
+      "producer.idempotent",
+      "must be true when transactional",
+    ],
+    [
+      "unknown hop",
+      "name: x\nexpect:\n  broker-consumer: [lost]\n",
+      "expect.broker-consumer",
+      "allowed: producer-broker, end-to-end",
+    ],
+    [
+      "unknown count",
+      "name: x\nexpect:\n  end-to-end: [lost, gone]\n",
+      "expect.end-to-end[1]",
+      "lostAcked",
+    ],
+    [
+      "fault string",
+      "name: x\nfaults:\n  - drop-acks\n  - drop-acks:for=soon\n",
+      "faults[1].for",
+      'got "soon"',
+    ],
+    [
+      "fault object",
+      "name: x\nfaults:\n  - { type: latency, speed: 3 }\n",
+      "faults[0].speed",
+      "unknown key for latency",
+    ],
+    [
+      "fault type",
+      "name: x\nfaults:\n  - { for: 3s }\n",
+      "faults[0].type",
+      "missing fault type; allowed: cut-connection",
+    ],
+    ["fault value", "name: x\nfaults:\n  - 3\n", "faults[0]", "expected a spec"],
+    ["not an object", "- a\n- b\n", "", "expected object, received array"],
+  ];
+
+  it.each(cases)("%s", async (_, text, fieldPath, problem) => {
+    const error = await profileError(text);
+    expect(error.path).toBe(fieldPath);
+    expect(error.problem).toMatch(problem instanceof RegExp ? problem : escape(problem));
+    expect(error.message).toBe([error.file, fieldPath, error.problem].filter(Boolean).join(": "));
+    expect(path.basename(error.file)).toBe("p.yaml");
+    expect(error.exitCode).toBe(2);
+  });
+
+  it("adds the line of the bad value", async () => {
+    const error = await profileError("name: x\nproducer:\n  retries: 3\n  acks: 2\n");
+    expect(error.problem).toMatch(/\(line 4\)$/);
+  });
+
+  it("adds the line of a fault string with a bad key", async () => {
+    const error = await profileError("name: x\nfaults:\n  - drop-acks\n  - drop-acks:for=x\n");
+    expect(error.problem).toMatch(/\(line 4\)$/);
+  });
+
+  it("an empty file", async () => {
+    const error = await profileError("# nothing yet\n");
+    expect(error.message).toMatch(/p\.yaml: empty file; a profile needs at least a name$/);
+  });
+});
+
+describe("applyOverrides", () => {
+  it("sets messages, duration and faults without touching the original", async () => {
+    const profile = await loadProfile("at-least-once");
+    const changed = applyOverrides(profile, {
+      messages: 500,
+      duration: "10s",
+      faults: ["latency:for=1s", parseFault("bandwidth")],
+    });
+    expect(changed.workload.messages).toBe(500);
+    expect(changed.workload.duration).toBe(10_000);
+    expect(changed.faults.map((fault) => fault.type)).toEqual(["latency", "bandwidth"]);
+    expect(profile.workload.messages).toBe(20_000);
+    expect(profile.faults.map((fault) => fault.type)).toEqual(["drop-acks"]);
+  });
+
+  it("keeps the profile's faults when none are given; `none` clears them", async () => {
+    const profile = await loadProfile("at-least-once");
+    expect(applyOverrides(profile, { faults: [] }).faults).toEqual(profile.faults);
+    expect(applyOverrides(profile, {}).faults).toEqual(profile.faults);
+    expect(applyOverrides(profile, { faults: ["none"] }).faults).toEqual([]);
+  });
+
+  it("rejects bad values with a UsageError", async () => {
+    const profile = await loadProfile("at-least-once");
+    expect(() => applyOverrides(profile, { messages: 0 })).toThrow(UsageError);
+    expect(() => applyOverrides(profile, { messages: 1.5 })).toThrow("--messages");
+    expect(() => applyOverrides(profile, { duration: "soon" })).toThrow("--duration");
+    expect(() => applyOverrides(profile, { duration: 0 })).toThrow("--duration");
+    expect(() => applyOverrides(profile, { faults: ["explode"] })).toThrow('fault "explode"');
+  });
+});
+
+it("formatFieldPath", () => {
+  expect(formatFieldPath(["faults", 1, "for"])).toBe("faults[1].for");
+  expect(formatFieldPath(["producer", "acks"])).toBe("producer.acks");
+  expect(formatFieldPath([])).toBe("");
+});
+
+function escape(text: string): RegExp {
+  return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+}

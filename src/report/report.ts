@@ -1,0 +1,46 @@
+import type { FaultWindow, MessageTotals, Reconciliation } from "../reconcile/reconcile.js";
+import type { HopResult, Judgement, Violation } from "../reconcile/verdict.js";
+import type { RunInfo } from "../run/run-dir.js";
+
+/** The JSON report (design.md): one object per run. */
+export interface Report {
+  runId: string;
+  profile: string;
+  claims: string;
+  seed: number;
+  startedAt: string;
+  durationMs: number;
+  messages: MessageTotals;
+  faults: FaultWindow[];
+  hops: HopResult[];
+  violations: Violation[];
+  verdict: "pass" | "violation";
+  /** false when the run was interrupted: the history ends without an end event */
+  complete: boolean;
+  warnings: string[];
+}
+
+export function buildReport(
+  info: RunInfo,
+  rec: Reconciliation,
+  judgement: Judgement,
+  warnings: string[] = [],
+): Report {
+  const all = [...warnings];
+  if (!rec.complete) all.push("the run was interrupted: sends without an outcome count as unknown");
+  return {
+    runId: info.runId,
+    profile: info.profile.name,
+    claims: info.profile.claims,
+    seed: info.seed,
+    startedAt: info.startedAt,
+    durationMs: rec.durationMs ?? 0,
+    messages: rec.messages,
+    faults: rec.faults,
+    hops: judgement.hops,
+    violations: judgement.violations,
+    verdict: judgement.verdict,
+    complete: rec.complete,
+    warnings: all,
+  };
+}

@@ -1,0 +1,71 @@
+import chalk from "chalk";
+import Table from "cli-table3";
+import type { Report } from "./report.js";
+
+const HOP_TITLES: Record<string, string> = {
+  "producer-broker": "producer → broker",
+  "end-to-end": "end to end",
+};
+
+/** The terminal report: one row per hop, anomalies in red where the profile forbids them. */
+export function renderTable(report: Report): string {
+  const table = new Table({
+    head: [
+      "hop",
+      "in",
+      "out",
+      "lost",
+      "lost acked",
+      "lost unacked",
+      "duplicated",
+      "reordered",
+      "ok",
+    ].map((h) => chalk.bold(h)),
+    style: { head: [] },
+  });
+  for (const hop of report.hops) {
+    const bad = (n: number, allowed: boolean) =>
+      n > 0 && !allowed ? chalk.red(String(n)) : String(n);
+    table.push([
+      HOP_TITLES[hop.name] ?? hop.name,
+      String(hop.in),
+      String(hop.out),
+      bad(hop.lost, hop.allowed.loss !== "none"),
+      bad(hop.lostAcked, false),
+      bad(hop.lostUnacked, hop.allowed.loss !== "none"),
+      bad(hop.duplicated, hop.allowed.duplicates),
+      bad(hop.reordered, hop.allowed.reorder),
+      hop.ok ? chalk.green("✓") : chalk.red("✗"),
+    ]);
+  }
+  const m = report.messages;
+  const lines = [
+    `${chalk.bold("kafka-chaos")} run ${report.runId}  profile ${report.profile} (claims ${report.claims})  seed ${report.seed}`,
+    `messages: ${m.attempted} attempted, ${m.acked} acked, ${m.failed} failed, ${m.unknown} unknown` +
+      `  in ${(report.durationMs / 1000).toFixed(1)}s`,
+    `faults: ${
+      report.faults.length === 0
+        ? "none"
+        : report.faults
+            .map(
+              (f) =>
+                `${f.type} on ${f.target} ${ms(f.startMs)}–${f.endMs === null ? "?" : ms(f.endMs)}`,
+            )
+            .join("; ")
+    }`,
+    table.toString(),
+  ];
+  for (const v of report.violations) {
+    const ids = v.examples.length > 0 ? ` e.g. ${v.examples.join(", ")}` : "";
+    lines.push(chalk.red(`✗ ${v.hop}: ${v.count} = ${v.value}, must be 0${ids}`));
+  }
+  for (const w of report.warnings) lines.push(chalk.yellow(`! ${w}`));
+  lines.push(
+    report.verdict === "pass"
+      ? chalk.green.bold("verdict: PASS — every expectation of the profile held")
+      : chalk.red.bold("verdict: VIOLATION"),
+  );
+  return lines.join("\n");
+}
+
+const ms = (n: number): string => `${(n / 1000).toFixed(1)}s`;

@@ -1,0 +1,101 @@
+import kafkajs from "kafkajs";
+import { InfrastructureError, UsageError } from "../errors.js";
+import type { Broker } from "../faults/proxies.js";
+import { errorText } from "../workload/producer.js";
+
+/** Admin operations of a run, over a direct connection; only names under the run's prefix. */
+export class Cluster {
+  private constructor(
+    private readonly admin: kafkajs.Admin,
+    readonly bootstrap: string,
+    readonly brokers: Broker[],
+  ) {}
+
+  static async connect(kafka: kafkajs.Kafka, bootstrap: string): Promise<Cluster> {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const { brokers } = await admin.describeCluster();
+      return new Cluster(
+        admin,
+        bootstrap,
+        brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })),
+      );
+    } catch (err) {
+      await admin.disconnect().catch(() => {});
+      throw new InfrastructureError(
+        bootstrap,
+        `cannot reach the Kafka cluster (${errorText(err)})`,
+      );
+    }
+  }
+
+  /** Refuses a prefix that already names topics: they are not this run's to write or delete. */
+  async assertPrefixFree(prefix: string): Promise<void> {
+    const taken = (await this.admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (taken.length > 0) {
+      throw new UsageError(
+        `--topic-prefix ${prefix}: topics already exist under it (${taken.slice(0, 3).join(", ")}); choose another prefix`,
+      );
+    }
+  }
+
+  async createTopic(topic: string, partitions: number, replicationFactor: number): Promise<void> {
+    if (replicationFactor > this.brokers.length) {
+      throw new UsageError(
+        `workload.replicationFactor: ${replicationFactor} is more than the cluster's ${this.brokers.length} broker(s)`,
+      );
+    }
+    try {
+      const created = await this.admin.createTopics({
+        topics: [{ topic, numPartitions: partitions, replicationFactor }],
+        waitForLeaders: true,
+        timeout: 15_000,
+      });
+      if (!created) throw new Error("topic already exists");
+    } catch (err) {
+      throw new InfrastructureError(
+        this.bootstrap,
+        `creating topic ${topic} was refused (${errorText(err)})`,
+      );
+    }
+  }
+
+  async leaderOf(topic: string, partition: number): Promise<number> {
+    const meta = await this.admin.fetchTopicMetadata({ topics: [topic] });
+    const p = meta.topics[0]?.partitions.find((x) => x.partitionId === partition);
+    if (!p) throw new InfrastructureError(this.bootstrap, `no metadata for ${topic}[${partition}]`);
+    return p.leader;
+  }
+
+  /** Deletes the run's own topics and groups (names must start with the prefix). */
+  async deleteOwn(prefix: string, topics: string[], groups: string[]): Promise<void> {
+    await this.deleteMatching({ test: (name) => name.startsWith(prefix) }, topics, groups);
+  }
+
+  /** Deletes only the given names that match; nothing else on the cluster is touched. */
+  async deleteMatching(
+    match: { test(name: string): boolean },
+    topics: string[],
+    groups: string[],
+  ): Promise<void> {
+    const t = topics.filter((n) => match.test(n));
+    const g = groups.filter((n) => match.test(n));
+    if (t.length > 0) await this.admin.deleteTopics({ topics: t }).catch(() => {});
+    if (g.length > 0) await this.admin.deleteGroups(g).catch(() => {});
+  }
+
+  /** Topics and groups whose names match, e.g. those of interrupted runs. */
+  async leftovers(match: RegExp): Promise<{ topics: string[]; groups: string[] }> {
+    const topics = (await this.admin.listTopics()).filter((t) => match.test(t)).sort();
+    const groups = (await this.admin.listGroups()).groups
+      .map((g) => g.groupId)
+      .filter((g) => match.test(g))
+      .sort();
+    return { topics, groups };
+  }
+
+  async close(): Promise<void> {
+    await this.admin.disconnect().catch(() => {});
+  }
+}

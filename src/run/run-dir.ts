@@ -1,0 +1,47 @@
+import fs from "node:fs";
+import path from "node:path";
+import { UsageError } from "../errors.js";
+import type { Profile } from "../profiles/schema.js";
+
+/** What a run directory's run.json holds: everything `reconcile` needs besides the two logs. */
+export interface RunInfo {
+  runId: string;
+  profile: Profile;
+  seed: number;
+  bootstrap: string;
+  toxiproxy: string;
+  prefix: string;
+  topics: { input: string };
+  groups: string[];
+  proxies: string[];
+  startedAt: string;
+}
+
+export const runFiles = (dir: string) => ({
+  info: path.join(dir, "run.json"),
+  history: path.join(dir, "history.jsonl"),
+  drain: path.join(dir, "drain.jsonl"),
+  report: path.join(dir, "report.json"),
+});
+
+export function writeRunInfo(dir: string, info: RunInfo): void {
+  fs.writeFileSync(runFiles(dir).info, `${JSON.stringify(info, null, 2)}\n`);
+}
+
+export function readRunInfo(dir: string): RunInfo {
+  const file = runFiles(dir).info;
+  if (!fs.existsSync(file)) {
+    throw new UsageError(`${dir}: not a kafka-chaos run directory (no run.json)`);
+  }
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as RunInfo;
+  } catch (err) {
+    throw new UsageError(`${file}: unreadable (${(err as Error).message})`);
+  }
+}
+
+/** A sortable, readable run id: UTC time plus a random suffix. */
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+}
