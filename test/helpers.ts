@@ -1,7 +1,14 @@
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { inject } from "vitest";
 import kafkajs from "kafkajs";
 import type { Broker } from "../src/faults/proxies.js";
+import type { HopResult } from "../src/reconcile/verdict.js";
+import type { Report } from "../src/report/report.js";
 import { kafkaClient } from "../src/workload/client.js";
 
 export const bootstrap = (): string => inject("bootstrap");
@@ -25,4 +32,71 @@ export async function brokersOf(kafka: kafkajs.Kafka): Promise<Broker[]> {
   } finally {
     await admin.disconnect();
   }
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export const CLI = fileURLToPath(new URL("../bin/kafka-chaos.js", import.meta.url));
+
+/** Runs the built CLI as a user would, bounded in time. */
+export function runCli(args: string[], timeoutMs = 90_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number }).code ?? null) : 0;
+        resolve({
+          code: typeof code === "number" ? code : null,
+          stdout,
+          stderr,
+          ms: Date.now() - t0,
+        });
+      },
+    );
+  });
+}
+
+/** `run` against the test stack with the JSON report on stdout. */
+export async function runProfile(
+  profile: string,
+  extra: string[] = [],
+): Promise<CliResult & { report: Report }> {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "kc-test-"));
+  const result = await runCli([
+    "run",
+    "--profile",
+    profile,
+    "--bootstrap",
+    bootstrap(),
+    "--toxiproxy",
+    toxiproxyUrl(),
+    "--out",
+    out,
+    "--json",
+    "-",
+    ...extra,
+  ]);
+  if (result.code !== 0 && result.code !== 1) {
+    throw new Error(`run exited ${result.code}: ${result.stderr}`);
+  }
+  return { ...result, report: JSON.parse(result.stdout) as Report };
+}
+
+export function hop(report: Report, name: string): HopResult {
+  const found = report.hops.find((h) => h.name === name);
+  if (!found) throw new Error(`no hop ${name} in report`);
+  return found;
+}
+
+export async function proxyNames(): Promise<string[]> {
+  const res = await fetch(`${toxiproxyUrl()}/proxies`);
+  return Object.keys((await res.json()) as Record<string, unknown>);
 }

@@ -26,7 +26,7 @@ export function buildReport(
   judgement: Judgement,
   warnings: string[] = [],
 ): Report {
-  const all = [...warnings];
+  const all = [...warnings, ...unackedLossWarnings(info, judgement)];
   if (!rec.complete) all.push("the run was interrupted: sends without an outcome count as unknown");
   return {
     runId: info.runId,
@@ -43,4 +43,20 @@ export function buildReport(
     complete: rec.complete,
     warnings: all,
   };
+}
+
+/**
+ * Unacked loss passes the acked rule, but a pipeline claiming more than at-most-once only
+ * keeps its promise if the application resends what the client gave up on; say so.
+ */
+function unackedLossWarnings(info: RunInfo, judgement: Judgement): string[] {
+  if (info.profile.claims === "at-most-once") return [];
+  return judgement.hops
+    .filter((h) => h.lostUnacked > 0 && h.allowed.loss !== "none")
+    .map(
+      (h) =>
+        `${h.name}: ${h.lostUnacked} message(s) lost unacked (the client was told the send failed ` +
+        `or timed out); allowed by this profile's expect, but a ${info.profile.claims} ` +
+        `application must resend them (e.g. ${h.examples.lostUnacked.slice(0, 3).join(", ")})`,
+    );
 }

@@ -9,6 +9,8 @@ import type { Profile } from "../profiles/schema.js";
 import type { Report } from "../report/report.js";
 import { kafkaClient } from "../workload/client.js";
 import { drainTopic } from "../workload/drain.js";
+import { resolveInDoubt } from "../workload/resolve.js";
+import type kafkajs from "kafkajs";
 import { runProducer, type Progress } from "../workload/producer.js";
 import { Cluster } from "./cluster.js";
 import { judgeRunDir } from "./judge.js";
@@ -74,7 +76,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       toxiproxy: opts.toxiproxy,
       prefix,
       topics: { input: topic },
-      groups: [`${prefix}-drain`],
+      groups: [`${prefix}-drain`, `${prefix}-resolve`],
       proxies: proxies.names(),
       startedAt: new Date().toISOString(),
     };
@@ -87,6 +89,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       proxies,
       schedule,
       leader,
+      direct,
     );
     await proxies.remove();
     if (interrupted) return { interrupted: true, dir };
@@ -117,6 +120,7 @@ async function produceUnderFaults(
   proxies: ProxySet,
   schedule: ScheduledFault[],
   leader: number,
+  direct: kafkajs.Kafka,
 ): Promise<{ interrupted: boolean; warnings: string[] }> {
   const { profile } = opts;
   const history = await HistoryWriter.open(runFiles(dir).history);
@@ -186,6 +190,7 @@ async function produceUnderFaults(
           clock,
           progress,
           signal: stop.signal,
+          resolveInDoubt: (doubt) => resolveInDoubt(direct, `${info.prefix}-resolve`, doubt),
         }),
       ),
     );

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import kafkajs from "kafkajs";
 import { InfrastructureError } from "../errors.js";
 import { encodeDrained } from "../history/reader.js";
-import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "./producer.js";
+import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "./headers.js";
 
 export interface DrainOptions {
   kafka: kafkajs.Kafka;

@@ -4,9 +4,8 @@ import type { Outcome } from "../history/events.js";
 import type { HistoryWriter } from "../history/writer.js";
 import type { Profile } from "../profiles/schema.js";
 
-export const HEADER_RUN = "kc-run";
-export const HEADER_PRODUCER = "kc-producer";
-export const HEADER_SEQ = "kc-seq";
+import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "./headers.js";
+import type { Fate, InDoubt } from "./resolve.js";
 
 export interface Progress {
   sent: number;
@@ -29,6 +28,8 @@ export interface ProducerOptions {
   clock: () => number;
   progress: Progress;
   signal: AbortSignal;
+  /** For transactional producers: finds out whether a transaction whose commit failed committed. */
+  resolveInDoubt?: (doubt: InDoubt) => Promise<Fate>;
 }
 
 /**
@@ -69,7 +70,7 @@ async function sendBatch(
   await history.flush();
   opts.progress.sent += to - from + 1;
   const messages = buildMessages(opts, from, to, payload);
-  const result = await client.send(messages);
+  const result = await client.send(from, messages);
   history.append({
     type: result.outcome,
     producer,
@@ -114,21 +115,21 @@ class ProducerClient {
 
   constructor(private readonly opts: ProducerOptions) {}
 
-  async send(messages: kafkajs.Message[]): Promise<SendResult> {
+  async send(from: number, messages: kafkajs.Message[]): Promise<SendResult> {
     const { settings, topic } = this.opts;
+    const record = {
+      topic,
+      messages,
+      acks: settings.acks,
+      compression:
+        settings.compression === "gzip"
+          ? kafkajs.CompressionTypes.GZIP
+          : kafkajs.CompressionTypes.None,
+    };
+    if (this.opts.transactionalId) return this.sendTransactionally(from, record);
     let producer: kafkajs.Producer | undefined;
     try {
       producer = await this.connected();
-      const record = {
-        topic,
-        messages,
-        acks: settings.acks,
-        compression:
-          settings.compression === "gzip"
-            ? kafkajs.CompressionTypes.GZIP
-            : kafkajs.CompressionTypes.None,
-      };
-      if (this.opts.transactionalId) return await this.sendTransactionally(producer, record);
       const meta = await producer.send(record);
       return { outcome: "ok", detail: { offsets: offsetsOf(meta) } };
     } catch (err) {
@@ -142,12 +143,15 @@ class ProducerClient {
     await this.discard();
   }
 
-  /** As an exactly-once application does: an aborted transaction is retried, up to `retries` times. */
+  /**
+   * As an exactly-once application does: a transaction known to be aborted is retried (up to
+   * `retries` times); one whose commit failed is resolved first, never blindly retried.
+   */
   private async sendTransactionally(
-    producer: kafkajs.Producer,
+    from: number,
     record: kafkajs.ProducerRecord,
   ): Promise<SendResult> {
-    let result = await sendInTransaction(producer, record);
+    let result = await this.attemptTransaction(from, record);
     for (
       let retry = 0;
       result.outcome === "fail" && retry < this.opts.settings.retries;
@@ -155,9 +159,59 @@ class ProducerClient {
     ) {
       if (this.opts.signal.aborted) break;
       await sleep(this.opts.settings.retryBackoffMs);
-      result = await sendInTransaction(producer, record);
+      result = await this.attemptTransaction(from, record);
     }
     return result;
+  }
+
+  private async attemptTransaction(
+    from: number,
+    record: kafkajs.ProducerRecord,
+  ): Promise<SendResult> {
+    let meta: kafkajs.RecordMetadata[];
+    let tx: kafkajs.Transaction | undefined;
+    try {
+      tx = await (await this.connected()).transaction();
+      meta = await tx.send(record);
+    } catch (err) {
+      await tx?.abort().catch(() => {});
+      await this.discard();
+      // No commit was sent: the records can never become visible to a read_committed reader.
+      return { outcome: "fail", detail: { error: errorText(err) } };
+    }
+    try {
+      await tx.commit();
+      return { outcome: "ok", detail: { offsets: offsetsOf(meta) } };
+    } catch (err) {
+      await this.discard();
+      return this.resolveCommit(from, meta, errorText(err));
+    }
+  }
+
+  /** A new producer with the same transactional id finishes the old transaction; then look. */
+  private async resolveCommit(
+    from: number,
+    meta: kafkajs.RecordMetadata[],
+    error: string,
+  ): Promise<SendResult> {
+    const offsets = offsetsOf(meta);
+    const resolve = this.opts.resolveInDoubt;
+    if (!offsets || !resolve) return { outcome: "unknown", detail: { error } };
+    try {
+      await this.connected();
+    } catch {
+      return { outcome: "unknown", detail: { offsets, error } };
+    }
+    const fate = await resolve({
+      topic: this.opts.topic,
+      offsets,
+      runId: this.opts.runId,
+      producer: this.opts.producerId,
+      from,
+    });
+    if (fate === "committed") return { outcome: "ok", detail: { offsets } };
+    if (fate === "aborted") return { outcome: "fail", detail: { error } };
+    return { outcome: "unknown", detail: { offsets, error } };
   }
 
   private async connected(): Promise<kafkajs.Producer> {
@@ -183,26 +237,6 @@ class ProducerClient {
     const producer = this.producer;
     this.producer = undefined;
     await producer?.disconnect().catch(() => {});
-  }
-}
-
-async function sendInTransaction(
-  producer: kafkajs.Producer,
-  record: kafkajs.ProducerRecord,
-): Promise<SendResult> {
-  const tx = await producer.transaction();
-  try {
-    const meta = await tx.send(record);
-    await tx.commit();
-    return { outcome: "ok", detail: { offsets: offsetsOf(meta) } };
-  } catch (err) {
-    try {
-      await tx.abort();
-    } catch {
-      return { outcome: "unknown", detail: { error: errorText(err) } };
-    }
-    // Aborted: a read_committed reader can never see these records.
-    return { outcome: "fail", detail: { error: errorText(err) } };
   }
 }
 

@@ -1,0 +1,74 @@
+import kafkajs from "kafkajs";
+import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "./headers.js";
+
+export type Fate = "committed" | "aborted" | undefined;
+
+export interface InDoubt {
+  topic: string;
+  /** partition → base offset the batch was written at (from the transactional send) */
+  offsets: Record<string, string>;
+  runId: string;
+  producer: number;
+  from: number;
+}
+
+/**
+ * Decides whether a transaction whose commit failed was committed or aborted, once a new
+ * producer with the same transactional id has finished it: a read_committed reader sees the
+ * batch's first record at its base offset only if the transaction committed.
+ * Undefined when it cannot tell in time (the batch then stays "unknown").
+ */
+export async function resolveInDoubt(
+  kafka: kafkajs.Kafka,
+  groupId: string,
+  doubt: InDoubt,
+  timeoutMs = 15_000,
+): Promise<Fate> {
+  const entries = Object.entries(doubt.offsets);
+  if (entries.length === 0) return undefined;
+  const [partitionText, base] = entries[0] as [string, string];
+  const partition = Number(partitionText);
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 200 });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic: doubt.topic, fromBeginning: false });
+    const fate = new Promise<Fate>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      void consumer.run({
+        eachBatch: async ({ batch }) => {
+          if (batch.partition !== partition) return;
+          const verdict = judgeBatch(batch, base, doubt);
+          if (verdict) {
+            clearTimeout(timer);
+            resolve(verdict);
+          }
+        },
+      });
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        consumer.seek({ topic: doubt.topic, partition, offset: base });
+      });
+    });
+    return await fate;
+  } catch {
+    return undefined;
+  } finally {
+    await consumer.disconnect().catch(() => {});
+  }
+}
+
+function judgeBatch(batch: kafkajs.Batch, base: string, doubt: InDoubt): Fate {
+  const first = batch.messages.find((m) => BigInt(m.offset) >= BigInt(base));
+  if (first && first.offset === base) return isBatchStart(first, doubt) ? "committed" : undefined;
+  // Past the base offset with nothing visible there: the records were aborted.
+  if (first || BigInt(batch.lastOffset()) >= BigInt(base)) return "aborted";
+  return undefined;
+}
+
+function isBatchStart(m: kafkajs.KafkaMessage, doubt: InDoubt): boolean {
+  const h = m.headers ?? {};
+  return (
+    String(h[HEADER_RUN]) === doubt.runId &&
+    Number(String(h[HEADER_PRODUCER])) === doubt.producer &&
+    Number(String(h[HEADER_SEQ])) >= doubt.from
+  );
+}
