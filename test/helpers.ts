@@ -100,3 +100,11 @@ export async function proxyNames(): Promise<string[]> {
   const res = await fetch(`${toxiproxyUrl()}/proxies`);
   return Object.keys((await res.json()) as Record<string, unknown>);
 }
+
+/** A profile file in a fresh temp dir, for tests of user-written profiles. */
+export function writeProfile(yaml: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kc-profile-"));
+  const file = path.join(dir, "profile.yaml");
+  fs.writeFileSync(file, yaml);
+  return file;
+}

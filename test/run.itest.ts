@@ -1,11 +1,8 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { bootstrap, directClient, hop, runCli, runProfile } from "./helpers.js";
+import { bootstrap, directClient, hop, runCli, runProfile, writeProfile } from "./helpers.js";
 
 const PROFILES = ["at-most-once", "at-least-once", "idempotent-producer", "exactly-once"];
-const HOPS = ["producer-broker", "end-to-end"];
+const HOPS = ["producer-broker", "broker-consumer", "processor-output", "end-to-end"];
 
 describe("run: known answers on the real stack", () => {
   it.each(PROFILES)("%s without faults: every count is zero, exit 0", async (profile) => {
@@ -14,11 +11,13 @@ describe("run: known answers on the real stack", () => {
     expect(report.verdict).toBe("pass");
     expect(report.faults).toEqual([]);
     expect(report.messages.attempted).toBe(5000);
-    for (const name of HOPS) {
-      const h = hop(report, name);
+    expect(report.hops.map((h) => h.name)).toEqual(HOPS);
+    for (const h of report.hops) {
       expect(h.in).toBe(5000);
       expect(h.out).toBe(5000);
-      expect([h.lost, h.duplicated, h.reordered, h.unexpected]).toEqual([0, 0, 0, 0]);
+      expect([h.lost, h.duplicated, h.reordered, h.unexpected, h.abortedReads]).toEqual([
+        0, 0, 0, 0, 0,
+      ]);
     }
   });
 
@@ -142,11 +141,4 @@ async function topics(): Promise<string[]> {
   } finally {
     await admin.disconnect();
   }
-}
-
-function writeProfile(yaml: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kc-profile-"));
-  const file = path.join(dir, "profile.yaml");
-  fs.writeFileSync(file, yaml);
-  return file;
 }

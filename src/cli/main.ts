@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { Command, Option } from "commander";
-import { exitCodeOf, KafkaChaosError } from "../errors.js";
+import { exitCodeOf, KafkaChaosError, UsageError } from "../errors.js";
 import { cleanupCommand } from "./cleanup.js";
 import { doctorCommand } from "./doctor.js";
 import { profilesCommand } from "./profiles.js";
@@ -35,9 +35,9 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .requiredOption("--profile <name|file>", "built-in profile name or a YAML/JSON file")
     .addOption(bootstrapOption())
     .addOption(toxiproxyOption())
-    .option("--messages <n>", "messages to send (overrides the profile)", Number)
+    .option("--messages <n>", "messages to send (overrides the profile)", wholeNumber("--messages"))
     .option("--duration <time>", "stop sending after this long, e.g. 30s")
-    .option("--seed <n>", "seed of the fault schedule, to repeat a run", Number)
+    .option("--seed <n>", "seed of the fault schedule, to repeat a run", wholeNumber("--seed"))
     .option(
       "--fault <spec>",
       "fault, repeatable; replaces the profile's faults ('none' for none)",
@@ -105,6 +105,16 @@ export function reportError(err: unknown): number {
     console.error(`kafka-chaos: unexpected failure, the run could not be judged: ${detail}`);
   }
   return exitCodeOf(err);
+}
+
+function wholeNumber(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
+      throw new UsageError(`${flag}: expected a whole number, got "${value}"`);
+    }
+    return n;
+  };
 }
 
 function collect(value: string, previous: string[]): string[] {

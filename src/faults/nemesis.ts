@@ -1,14 +1,23 @@
 import type { HistoryWriter } from "../history/writer.js";
+import type { ProcessorPool } from "../workload/pool.js";
 import type { ProxySet } from "./proxies.js";
 import type { ScheduledFault, ScheduleTime } from "./schedule.js";
-import type { FaultTarget } from "./spec.js";
+import type { Proxy as ToxiProxy } from "toxiproxy-node-client";
+import type { Fault, FaultTarget, NetworkFault } from "./spec.js";
 import { ACTIONS } from "./toxics/index.js";
 
+/** Which client role's connections a network fault breaks; each role has its own proxies. */
+export type Role = "producer" | "processor";
+
 export interface NemesisOptions {
-  proxies: ProxySet;
+  proxies: Partial<Record<Role, ProxySet>>;
   schedule: ScheduledFault[];
-  /** Node id of the leader of the run's partition 0, for target "leader". */
-  leader: number;
+  /** Leaders of the input topic's partitions, for target "leader". */
+  leaders: number[];
+  /** Group and transaction coordinators of the processor, for target "coordinator". */
+  coordinators: number[];
+  /** The processor's workers, for crash faults. */
+  pool?: ProcessorPool;
   history: HistoryWriter;
   clock: () => number;
   /** Messages sent so far, for faults scheduled "after N messages". */
@@ -73,31 +82,60 @@ export class Nemesis {
 
   private async startFault(i: number, f: ScheduledFault): Promise<void> {
     this.states[i] = "active";
-    const action = ACTIONS[f.fault.type];
-    for (const nodeId of this.targets(f.fault.target)) {
-      await action.start(this.opts.proxies.proxy(nodeId), f.fault, toxicName(f));
+    const fault = f.fault;
+    if (fault.type === "crash-consumer") this.opts.pool?.kill(fault.params.worker, "random");
+    else if (fault.type === "crash-producer") this.opts.pool?.freeze(fault.params.worker);
+    else {
+      const action = ACTIONS[fault.type];
+      for (const proxy of this.proxiesFor(fault)) await action.start(proxy, fault, toxicName(f));
     }
     await this.record(f, "start");
   }
 
   private async stopFault(i: number, f: ScheduledFault): Promise<void> {
     this.states[i] = "done";
-    const action = ACTIONS[f.fault.type];
-    for (const nodeId of this.targets(f.fault.target)) {
-      await action.stop(this.opts.proxies.proxy(nodeId), toxicName(f));
+    const fault = f.fault;
+    if (fault.type === "crash-producer") this.opts.pool?.thaw(fault.params.worker);
+    else if (fault.type !== "crash-consumer") {
+      const action = ACTIONS[fault.type];
+      for (const proxy of this.proxiesFor(fault)) await action.stop(proxy, toxicName(f));
     }
     await this.record(f, "stop");
   }
 
-  private targets(target: FaultTarget): number[] {
-    if (target === "all") return this.opts.proxies.brokers.map((b) => b.nodeId);
-    if (target === "leader") return [this.opts.leader];
+  private proxiesFor(fault: NetworkFault): ToxiProxy[] {
+    const roles: Role[] = fault.role === "all" ? ["producer", "processor"] : [fault.role];
+    return roles.flatMap((role) => {
+      const set = this.opts.proxies[role];
+      return set ? this.nodes(fault.target, set).map((n) => set.proxy(n)) : [];
+    });
+  }
+
+  private nodes(target: FaultTarget, set: ProxySet): number[] {
+    if (target === "all") return set.brokers.map((b) => b.nodeId);
+    if (target === "leader") return this.opts.leaders;
+    if (target === "coordinator") {
+      return this.opts.coordinators.length > 0
+        ? this.opts.coordinators
+        : set.brokers.map((b) => b.nodeId);
+    }
     return [Number(target.slice("broker-".length))];
   }
 
+  private describe(fault: Fault): string {
+    if (fault.type === "crash-consumer" || fault.type === "crash-producer") {
+      return `worker ${fault.params.worker}`;
+    }
+    const nodes = this.nodes(fault.target, Object.values(this.opts.proxies)[0] as ProxySet);
+    const where =
+      fault.target === "all"
+        ? "all"
+        : `${fault.target} (${nodes.map((n) => `broker-${n}`).join(",")})`;
+    return fault.role === "producer" ? where : `${where} of ${fault.role}`;
+  }
+
   private async record(f: ScheduledFault, phase: "start" | "stop"): Promise<void> {
-    const target =
-      f.fault.target === "leader" ? `leader (broker-${this.opts.leader})` : f.fault.target;
+    const target = this.describe(f.fault);
     this.opts.history.append({
       type: "fault",
       phase,

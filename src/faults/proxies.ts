@@ -122,7 +122,8 @@ async function createOnFreePort(
       return { proxy, port };
     } catch (err) {
       lastError = err;
-      if (!/address already in use|bind/i.test(String((err as Error).message))) break;
+      // 409: the name is taken (not a port problem); anything else: try the next port.
+      if (/409/.test(String((err as Error).message))) break;
     }
   }
   throw new InfrastructureError(

@@ -115,4 +115,101 @@ describe("planSchedule", () => {
     expect(() => planSchedule([parseFault("drop-acks")], { seed: 1 })).toThrow(UsageError);
     expect(planSchedule([], { seed: 1 })).toEqual([]);
   });
+
+  it("network faults are started by the nemesis", () => {
+    const plan = planSchedule(faults, { seed: 1, messages: 100 });
+    expect(plan.map((entry) => entry.trigger)).toEqual(["nemesis", "nemesis", "nemesis"]);
+  });
+});
+
+describe("planSchedule: crash faults", () => {
+  const options = { seed: 5, messages: 20_000 };
+
+  it("crash-consumer with after= starts after that many processed messages, stop == start", () => {
+    const fault = parseFault("crash-consumer:point=after-commit-before-process,after=3000");
+    const [entry] = planSchedule([fault], options);
+    expect(entry).toEqual({
+      index: 0,
+      repetition: 0,
+      label: "crash-consumer#1",
+      fault,
+      trigger: "worker",
+      start: { messages: 3000, plusMs: 0 },
+      stop: { messages: 3000, plusMs: 0 },
+    });
+  });
+
+  it("repeats of a worker-triggered crash are incarnations, not time offsets", () => {
+    const fault = parseFault(
+      "crash-consumer:point=after-process-before-commit,after=1500,repeat=3",
+    );
+    const plan = planSchedule([fault], options);
+    expect(
+      plan.map(({ repetition, label, start, stop }) => ({ repetition, label, start, stop })),
+    ).toEqual(
+      [0, 1, 2].map((repetition) => ({
+        repetition,
+        label: `crash-consumer#1.${repetition + 1}`,
+        start: { messages: 1500, plusMs: 0 },
+        stop: { messages: 1500, plusMs: 0 },
+      })),
+    );
+  });
+
+  it("a deterministic point without after draws 20–60% of the run's messages", () => {
+    const fault = parseFault("crash-consumer:point=mid-transaction,repeat=2");
+    for (let seed = 0; seed < 100; seed++) {
+      const plan = planSchedule([fault], { seed, messages: 20_000 });
+      const start = plan[0]?.start as { messages: number; plusMs: number };
+      expect(start.messages).toBeGreaterThanOrEqual(4000);
+      expect(start.messages).toBeLessThan(12_000);
+      for (const entry of plan) {
+        expect(entry.trigger).toBe("worker");
+        expect(entry.start).toEqual({ messages: start.messages, plusMs: 0 });
+        expect(entry.stop).toEqual(entry.start);
+      }
+    }
+  });
+
+  it("a random crash-consumer is the nemesis's: at= or drawn, repeated every `every`", () => {
+    const plan = planSchedule([parseFault("crash-consumer:at=4s,repeat=2")], options);
+    expect(plan.map(({ trigger, start, stop }) => ({ trigger, start, stop }))).toEqual([
+      { trigger: "nemesis", start: { ms: 4000 }, stop: { ms: 4000 } },
+      { trigger: "nemesis", start: { ms: 14_000 }, stop: { ms: 14_000 } },
+    ]);
+    const [drawn] = planSchedule([parseFault("crash-consumer")], options);
+    expect(drawn?.trigger).toBe("nemesis");
+    expect(drawn?.stop).toEqual(drawn?.start);
+  });
+
+  it("crash-producer stays frozen for `for`", () => {
+    const plan = planSchedule([parseFault("crash-producer:at=2000msg,for=5s,repeat=2")], options);
+    expect(plan.map(({ trigger, start, stop }) => ({ trigger, start, stop }))).toEqual([
+      {
+        trigger: "nemesis",
+        start: { messages: 2000, plusMs: 0 },
+        stop: { messages: 2000, plusMs: 5000 },
+      },
+      {
+        trigger: "nemesis",
+        start: { messages: 2000, plusMs: 10_000 },
+        stop: { messages: 2000, plusMs: 15_000 },
+      },
+    ]);
+  });
+
+  it("a crash with after= still uses its draw, so later faults keep theirs", () => {
+    const next = parseFault("cut-connection");
+    const withAfter = planSchedule(
+      [parseFault("crash-consumer:point=mid-transaction,after=10"), next],
+      options,
+    )[1];
+    const withDraw = planSchedule([parseFault("crash-consumer"), next], options)[1];
+    expect(withAfter?.start).toEqual(withDraw?.start);
+  });
+
+  it("a worker-triggered crash needs no run length when after= is given", () => {
+    const fault = parseFault("crash-consumer:point=mid-transaction,after=10");
+    expect(planSchedule([fault], { seed: 1 })[0]?.start).toEqual({ messages: 10, plusMs: 0 });
+  });
 });

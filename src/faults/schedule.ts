@@ -2,6 +2,10 @@
  * The seeded fault schedule: turns fault specs into concrete start/stop points. Pure.
  * A fault without `at` starts somewhere in the middle of the run (20%–60%), drawn from a
  * PRNG seeded with the run's seed, so the same seed replays the same schedule.
+ *
+ * A crash-consumer at a deterministic point (anything but `random`) is not started by the
+ * nemesis: the worker kills itself at that point once it has processed enough messages, so its
+ * start counts *processed* messages (see ScheduledFault.trigger).
  */
 import { UsageError } from "../errors.js";
 import type { Fault } from "./spec.js";
@@ -17,7 +21,20 @@ export interface ScheduledFault {
   /** `drop-acks#1`, or `drop-acks#1.2` for the 2nd repetition of a repeated fault. */
   label: string;
   fault: Fault;
+  /**
+   * Who starts the fault, and so what a `{ messages }` start counts:
+   *  - nemesis: the run, once the producers have *sent* that many messages (plus plusMs);
+   *  - worker: a crash-consumer at a deterministic point, carried out by the worker itself once
+   *    its incarnation has *processed* that many messages. Repetition r crashes incarnation r;
+   *    plusMs is always 0. start.messages is `after` when given, else a draw of 20–60% of the
+   *    run's messages, which the runner divides by processor.workers.
+   */
+  trigger: "nemesis" | "worker";
   start: ScheduleTime;
+  /**
+   * When the fault heals. Crash faults are instants: for crash-consumer stop equals start;
+   * for crash-producer stop is when the frozen zombie is resumed (start + for).
+   */
   stop: ScheduleTime;
 }
 
@@ -54,13 +71,20 @@ export function mulberry32(seed: number): () => number {
 export function planSchedule(faults: readonly Fault[], options: ScheduleOptions): ScheduledFault[] {
   const random = mulberry32(options.seed);
   return faults.flatMap((fault, index) => {
-    const first = firstStart(fault, options, random(), index);
-    return Array.from({ length: fault.repeat }, (_, repetition) => {
-      const start = later(first, repetition * fault.every);
+    const draw = random();
+    const trigger = triggerOf(fault);
+    const first = firstStart(fault, options, draw, index);
+    return Array.from({ length: fault.repeat }, (_, repetition): ScheduledFault => {
+      const start = later(first, trigger === "worker" ? 0 : repetition * fault.every);
       const label = labelOf(fault, index, repetition);
-      return { index, repetition, label, fault, start, stop: later(start, fault.duration) };
+      const stop = later(start, fault.duration);
+      return { index, repetition, label, fault, trigger, start, stop };
     });
   });
+}
+
+function triggerOf(fault: Fault): ScheduledFault["trigger"] {
+  return fault.type === "crash-consumer" && fault.params.point !== "random" ? "worker" : "nemesis";
 }
 
 function firstStart(
@@ -70,6 +94,9 @@ function firstStart(
   index: number,
 ): ScheduleTime {
   if (fault.at) return later(fault.at, 0);
+  if (fault.type === "crash-consumer" && fault.params.after !== undefined) {
+    return { messages: fault.params.after, plusMs: 0 };
+  }
   const { messages, expectedDurationMs } = options;
   if (messages !== undefined && messages > 0)
     return { messages: middle(messages, draw), plusMs: 0 };

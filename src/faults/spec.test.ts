@@ -5,6 +5,8 @@ import {
   FaultSpecError,
   formatDuration,
   formatFault,
+  isCrashFault,
+  isNetworkFault,
   parseDuration,
   parseFault,
   toFault,
@@ -15,6 +17,7 @@ describe("parseFault defaults", () => {
     expect(parseFault("drop-acks")).toStrictEqual({
       type: "drop-acks",
       target: "leader",
+      role: "producer",
       duration: 3000,
       repeat: 1,
       every: 6000,
@@ -23,7 +26,7 @@ describe("parseFault defaults", () => {
   });
 
   it("other faults target all brokers", () => {
-    expect(parseFault("cut-connection").target).toBe("all");
+    expect(parseFault("cut-connection")).toMatchObject({ target: "all", role: "producer" });
   });
 
   it("fills each type's params", () => {
@@ -44,6 +47,7 @@ describe("parseFault values", () => {
     expect(parseFault("drop-acks:target=leader,at=2s,for=3s,repeat=2,every=6s")).toEqual({
       type: "drop-acks",
       target: "leader",
+      role: "producer",
       at: { ms: 2000 },
       duration: 3000,
       repeat: 2,
@@ -68,7 +72,17 @@ describe("parseFault values", () => {
   });
 
   it("reads broker targets and spaces around keys", () => {
-    expect(parseFault(" reset-peer: target = broker-2 , timeout=100 ").target).toBe("broker-2");
+    expect(parseFault(" reset-peer: target = broker-2 , timeout=100 ")).toMatchObject({
+      target: "broker-2",
+    });
+  });
+
+  it("reads role and the coordinator target", () => {
+    expect(parseFault("drop-acks:role=processor,target=coordinator")).toMatchObject({
+      target: "coordinator",
+      role: "processor",
+    });
+    expect(parseFault("latency:role=all")).toMatchObject({ target: "all", role: "all" });
   });
 });
 
@@ -110,6 +124,19 @@ describe("formatFault", () => {
     "reset-peer:timeout=100ms",
     "slow-close:target=leader,for=1m,delay=2s",
     "drop-acks:target=all,at=0ms,repeat=2",
+    "drop-acks:role=processor",
+    "cut-connection:target=coordinator,role=all,for=2s",
+    "latency:target=leader,role=processor,latency=50ms",
+    "crash-consumer",
+    "crash-consumer:at=5000msg,repeat=2",
+    "crash-consumer:at=20s,worker=2,restart=5s",
+    "crash-consumer:at=1m,every=15s,worker=1",
+    "crash-consumer:point=after-commit-before-process,after=3000",
+    "crash-consumer:repeat=2,point=after-process-before-commit,after=1500,worker=1,restart=0ms",
+    "crash-consumer:point=mid-transaction",
+    "crash-producer",
+    "crash-producer:at=4000msg,for=10s,worker=1",
+    "crash-producer:repeat=3,every=20s",
   ];
 
   it.each(specs)("%s is canonical and round-trips", (spec) => {
@@ -121,6 +148,94 @@ describe("formatFault", () => {
   it("canonicalises units, order and defaults", () => {
     const fault = parseFault("drop-acks:for=3000,repeat=1,target=leader,at=120s,every=6s");
     expect(formatFault(fault)).toBe("drop-acks:at=2m");
+    expect(formatFault(parseFault("cut-connection:role=producer,target=all"))).toBe(
+      "cut-connection",
+    );
+  });
+
+  it("canonicalises crash params", () => {
+    const fault = parseFault(
+      "crash-consumer:worker=0,after=3000msg,restart=2000,point=after-process-before-commit,every=10s",
+    );
+    expect(formatFault(fault)).toBe(
+      "crash-consumer:point=after-process-before-commit,after=3000,restart=2s",
+    );
+    expect(formatFault(parseFault("crash-consumer:point=random,worker=0"))).toBe("crash-consumer");
+    expect(formatFault(parseFault("crash-producer:for=3s,every=6s,worker=0"))).toBe(
+      "crash-producer",
+    );
+  });
+});
+
+describe("crash faults", () => {
+  it("crash-consumer defaults: random point, worker 0, an instant, 10s between repeats", () => {
+    expect(parseFault("crash-consumer")).toStrictEqual({
+      type: "crash-consumer",
+      duration: 0,
+      repeat: 1,
+      every: 10_000,
+      params: { point: "random", worker: 0 },
+    });
+  });
+
+  it("crash-consumer reads point, after (a count), worker and restart", () => {
+    const fault = parseFault(
+      "crash-consumer:point=after-commit-before-process,after=3000msg,worker=2,restart=5s,repeat=2",
+    );
+    expect(fault).toStrictEqual({
+      type: "crash-consumer",
+      duration: 0,
+      repeat: 2,
+      every: 10_000,
+      params: { point: "after-commit-before-process", after: 3000, worker: 2, restart: 5000 },
+    });
+    expect(parseFault("crash-consumer:point=mid-transaction,after=3000").params).toMatchObject({
+      after: 3000,
+    });
+  });
+
+  it("crash-producer: worker 0, frozen for 3s, no target or role", () => {
+    expect(parseFault("crash-producer")).toStrictEqual({
+      type: "crash-producer",
+      duration: 3000,
+      repeat: 1,
+      every: 6000,
+      params: { worker: 0 },
+    });
+    expect(parseFault("crash-producer:for=10s,worker=1")).toMatchObject({
+      duration: 10_000,
+      every: 20_000,
+      params: { worker: 1 },
+    });
+  });
+
+  it("tells network and crash faults apart", () => {
+    expect(isNetworkFault(parseFault("drop-acks"))).toBe(true);
+    expect(isCrashFault(parseFault("drop-acks"))).toBe(false);
+    for (const spec of ["crash-consumer", "crash-producer"]) {
+      expect(isCrashFault(parseFault(spec))).toBe(true);
+      expect(isNetworkFault(parseFault(spec))).toBe(false);
+    }
+  });
+
+  it("profile objects take the same keys", () => {
+    expect(
+      toFault({
+        type: "crash-consumer",
+        point: "after-process-before-commit",
+        after: 1500,
+        worker: 1,
+        restart: "2s",
+      }),
+    ).toEqual(
+      parseFault("crash-consumer:point=after-process-before-commit,after=1500,worker=1,restart=2s"),
+    );
+    expect(toFault({ type: "crash-producer", for: "5s", worker: 1 })).toEqual(
+      parseFault("crash-producer:for=5s,worker=1"),
+    );
+    expect(toFault({ type: "drop-acks", role: "processor", target: "coordinator" })).toEqual(
+      parseFault("drop-acks:role=processor,target=coordinator"),
+    );
   });
 });
 
@@ -148,19 +263,38 @@ describe("toFault (profile form)", () => {
 describe("parseFault errors", () => {
   const cases: [string, string, string][] = [
     ["explode", "type", "allowed: cut-connection, drop-acks, latency"],
-    ["latency:rate=8", "rate", "allowed: target, at, for, repeat, every, latency, jitter"],
+    ["latency:rate=8", "rate", "allowed: target, role, at, for, repeat, every, latency, jitter"],
     ["drop-acks:for", "for", "expected key=value"],
     ["drop-acks:", "", "expected key=value"],
     ["drop-acks:for=soon", "for", 'expected a duration such as 500ms, 3s or 1m, got "soon"'],
     ["drop-acks:for=0", "for", "must be at least 1ms"],
     ["drop-acks:at=later", "at", "expected a time such as 2s or a count such as 5000msg"],
-    ["drop-acks:target=follower", "target", "expected all, leader or broker-<nodeId>"],
+    ["drop-acks:target=follower", "target", "expected all, leader, coordinator or broker-<nodeId>"],
+    ["drop-acks:role=consumer", "role", 'expected one of producer, processor, all, got "consumer"'],
     ["drop-acks:repeat=0", "repeat", 'expected a whole number >= 1, got "0"'],
     ["drop-acks:repeat=1.5", "repeat", "expected a whole number >= 1"],
     ["drop-acks:for=3s,every=1s", "every", "must be at least for (3s)"],
     ["drop-acks:for=1s,for=2s", "for", "given twice"],
     ["bandwidth:rate=fast", "rate", "expected a whole number >= 1"],
     ["latency:jitter=x", "jitter", "expected a duration"],
+    ["crash-consumer:for=2s", "for", "unknown key for crash-consumer; allowed: at, repeat, every,"],
+    ["crash-consumer:target=leader", "target", "allowed: at, repeat, every, point, after"],
+    ["crash-consumer:role=processor", "role", "unknown key for crash-consumer"],
+    ["crash-consumer:point=later", "point", "expected one of after-commit-before-process"],
+    ["crash-consumer:point=random,after=10", "after", "only for a deterministic point"],
+    ["crash-consumer:after=10", "after", "place a random crash with at="],
+    [
+      "crash-consumer:point=mid-transaction,at=2s",
+      "at",
+      "a crash at point mid-transaction is placed with after=N",
+    ],
+    ["crash-consumer:point=mid-transaction,after=0", "after", "expected a message count"],
+    ["crash-consumer:point=mid-transaction,after=many", "after", 'such as 3000msg, got "many"'],
+    ["crash-consumer:worker=-1", "worker", "expected a whole number >= 0"],
+    ["crash-consumer:restart=soon", "restart", "expected a duration"],
+    ["crash-producer:point=random", "point", "allowed: at, for, repeat, every, worker"],
+    ["crash-producer:target=all", "target", "unknown key for crash-producer"],
+    ["crash-producer:worker=x", "worker", "expected a whole number >= 0"],
   ];
 
   it.each(cases)("%s → key %j", (spec, key, problem) => {
@@ -174,7 +308,7 @@ describe("parseFault errors", () => {
 
   it("message names the spec, the key and the problem", () => {
     expect(() => parseFault("latency:foo=1")).toThrow(
-      'fault "latency:foo=1": foo: unknown key for latency; allowed: target, at, for, repeat, every, latency, jitter',
+      'fault "latency:foo=1": foo: unknown key for latency; allowed: target, role, at, for, repeat, every, latency, jitter',
     );
   });
 });

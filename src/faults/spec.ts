@@ -2,11 +2,18 @@
  * Fault specs: what to break, where, when and for how long. Pure parsing and formatting.
  *
  * CLI syntax: `TYPE[:key=value,key=value…]`, e.g. `drop-acks:target=leader,at=2s,for=3s,repeat=2`.
- * Profiles accept the same string, or an object `{ type, target, at, for, repeat, every, … }`.
+ * Profiles accept the same string, or an object `{ type, target, role, at, for, repeat, every, … }`.
+ *
+ * Two families:
+ *  - network faults (Toxiproxy) break the connections of one client role (`role`) to some
+ *    brokers (`target`) for `for`;
+ *  - crash faults hit a processor worker: `crash-consumer` kills it (SIGKILL) at a point of its
+ *    consume → process → commit loop, `crash-producer` freezes it (SIGSTOP) for `for` while a
+ *    replacement with the same transactional id takes over (a zombie that must be fenced).
  */
 import { UsageError } from "../errors.js";
 
-export const FAULT_TYPES = [
+export const NETWORK_FAULT_TYPES = [
   "cut-connection",
   "drop-acks",
   "latency",
@@ -14,10 +21,38 @@ export const FAULT_TYPES = [
   "reset-peer",
   "slow-close",
 ] as const;
+export type NetworkFaultType = (typeof NETWORK_FAULT_TYPES)[number];
+
+export const CRASH_FAULT_TYPES = ["crash-consumer", "crash-producer"] as const;
+export type CrashFaultType = (typeof CRASH_FAULT_TYPES)[number];
+
+export const FAULT_TYPES = [...NETWORK_FAULT_TYPES, ...CRASH_FAULT_TYPES] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
-/** `all` brokers, the `leader` of the run's partitions, or one broker by node id. */
-export type FaultTarget = "all" | "leader" | `broker-${number}`;
+/**
+ * `all` brokers, the `leader`s of the input topic's partitions, the processor's group and
+ * transaction `coordinator`s (resolved by the runner), or one broker by node id.
+ */
+export type FaultTarget = "all" | "leader" | "coordinator" | `broker-${number}`;
+
+/** Which client role's proxies a network fault hits. */
+export const FAULT_ROLES = ["producer", "processor", "all"] as const;
+export type FaultRole = (typeof FAULT_ROLES)[number];
+
+/**
+ * Where in the processor's loop crash-consumer kills the worker:
+ *  - after-commit-before-process: input offsets committed, chunk not yet processed (commit: before);
+ *  - after-process-before-commit: output written, offsets not yet committed (commit: after | auto);
+ *  - mid-transaction: inside an open transaction, before it commits (commit: transaction);
+ *  - random: whenever the schedule says (any commit mode).
+ */
+export const CRASH_POINTS = [
+  "after-commit-before-process",
+  "after-process-before-commit",
+  "mid-transaction",
+  "random",
+] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 /** When a fault starts: ms after the run started, or once N messages were sent. */
 export type FaultAt = { ms: number } | { messages: number };
@@ -30,25 +65,84 @@ export interface FaultParamsByType {
   bandwidth: { rate: number };
   "reset-peer": { timeout: number };
   "slow-close": { delay: number };
+  "crash-consumer": {
+    point: CrashPoint;
+    /**
+     * Deterministic points only: the worker incarnation crashes once it has processed this many
+     * messages. Unset: drawn by the schedule (20–60% of the run's messages, divided by workers).
+     */
+    after?: number;
+    /** worker slot, 0-based */
+    worker: number;
+    /** ms the crashed worker stays down; unset: processor.restartDelayMs */
+    restart?: number;
+  };
+  "crash-producer": {
+    /** worker slot, 0-based */
+    worker: number;
+  };
 }
 
-interface FaultCommon {
-  target: FaultTarget;
+interface FaultTiming {
   /** Unset: the seeded schedule picks the start. */
   at?: FaultAt;
-  /** ms the fault stays active (`for=` in the spec). */
+  /**
+   * ms the fault stays active (`for=` in the spec). crash-consumer: always 0 (a crash is an
+   * instant); crash-producer: how long the zombie stays frozen.
+   */
   duration: number;
   repeat: number;
   /** ms between the starts of two repetitions. */
   every: number;
 }
 
-export type Fault = {
-  [T in FaultType]: FaultCommon & { type: T; params: FaultParamsByType[T] };
-}[FaultType];
+interface NetworkPlacement {
+  target: FaultTarget;
+  role: FaultRole;
+}
+
+export type NetworkFault = {
+  [T in NetworkFaultType]: FaultTiming &
+    NetworkPlacement & { type: T; params: FaultParamsByType[T] };
+}[NetworkFaultType];
+
+export type CrashFault = {
+  [T in CrashFaultType]: FaultTiming & { type: T; params: FaultParamsByType[T] };
+}[CrashFaultType];
+
+export type Fault = NetworkFault | CrashFault;
 
 export const DEFAULT_DURATION_MS = 3000;
+/** Default gap between two repeated crash-consumer crashes (room for restart and rebalance). */
+export const DEFAULT_CRASH_EVERY_MS = 10_000;
 
+export function isNetworkFault(fault: Fault): fault is NetworkFault {
+  return isNetworkType(fault.type);
+}
+
+export function isCrashFault(fault: Fault): fault is CrashFault {
+  return !isNetworkType(fault.type);
+}
+
+function isNetworkType(type: FaultType): type is NetworkFaultType {
+  return (NETWORK_FAULT_TYPES as readonly string[]).includes(type);
+}
+
+/** How a param's value is read and written. */
+type ParamKind = "duration" | "rate" | "count" | "slot" | "point";
+
+const PARAM_KINDS: { [T in FaultType]: Record<keyof FaultParamsByType[T], ParamKind> } = {
+  "cut-connection": {},
+  "drop-acks": {},
+  latency: { latency: "duration", jitter: "duration" },
+  bandwidth: { rate: "rate" },
+  "reset-peer": { timeout: "duration" },
+  "slow-close": { delay: "duration" },
+  "crash-consumer": { point: "point", after: "count", worker: "slot", restart: "duration" },
+  "crash-producer": { worker: "slot" },
+};
+
+/** Params left out of a spec take these values; a param missing here stays unset. */
 const DEFAULT_PARAMS: { [T in FaultType]: FaultParamsByType[T] } = {
   "cut-connection": {},
   "drop-acks": {},
@@ -56,9 +150,21 @@ const DEFAULT_PARAMS: { [T in FaultType]: FaultParamsByType[T] } = {
   bandwidth: { rate: 16 },
   "reset-peer": { timeout: 0 },
   "slow-close": { delay: 1000 },
+  "crash-consumer": { point: "random", worker: 0 },
+  "crash-producer": { worker: 0 },
 };
 
-const COMMON_KEYS = ["target", "at", "for", "repeat", "every"];
+const NETWORK_KEYS = ["target", "role", "at", "for", "repeat", "every"];
+const COMMON_KEYS: { [T in FaultType]: string[] } = {
+  "cut-connection": NETWORK_KEYS,
+  "drop-acks": NETWORK_KEYS,
+  latency: NETWORK_KEYS,
+  bandwidth: NETWORK_KEYS,
+  "reset-peer": NETWORK_KEYS,
+  "slow-close": NETWORK_KEYS,
+  "crash-consumer": ["at", "repeat", "every"],
+  "crash-producer": ["at", "for", "repeat", "every"],
+};
 
 const DURATION_HINT = "a duration such as 500ms, 3s or 1m";
 
@@ -75,8 +181,13 @@ export class FaultSpecError extends UsageError {
   }
 }
 
-export function defaultTarget(type: FaultType): FaultTarget {
+export function defaultTarget(type: NetworkFaultType): FaultTarget {
   return type === "drop-acks" ? "leader" : "all";
+}
+
+/** `every` when not given: twice the duration; for crash-consumer (duration 0) a fixed gap. */
+export function defaultEvery(type: FaultType, duration: number): number {
+  return type === "crash-consumer" ? DEFAULT_CRASH_EVERY_MS : 2 * duration;
 }
 
 /** `250ms`, `3s`, `1.5m` or a bare number of ms → ms; undefined when not a duration. */
@@ -131,14 +242,26 @@ export function toFault(value: unknown): Fault {
 /** The canonical spec string: keys in a fixed order, defaults left out. parseFault reads it back. */
 export function formatFault(fault: Fault): string {
   const parts: string[] = [];
-  if (fault.target !== defaultTarget(fault.type)) parts.push(`target=${fault.target}`);
+  if (isNetworkFault(fault)) {
+    if (fault.target !== defaultTarget(fault.type)) parts.push(`target=${fault.target}`);
+    if (fault.role !== "producer") parts.push(`role=${fault.role}`);
+  }
   if (fault.at) parts.push(`at=${formatAt(fault.at)}`);
-  if (fault.duration !== DEFAULT_DURATION_MS) parts.push(`for=${formatDuration(fault.duration)}`);
+  if (fault.type !== "crash-consumer" && fault.duration !== DEFAULT_DURATION_MS) {
+    parts.push(`for=${formatDuration(fault.duration)}`);
+  }
   if (fault.repeat !== 1) parts.push(`repeat=${fault.repeat}`);
-  if (fault.every !== 2 * fault.duration) parts.push(`every=${formatDuration(fault.every)}`);
-  const defaults: Record<string, number> = DEFAULT_PARAMS[fault.type];
-  for (const [key, value] of Object.entries(fault.params as Record<string, number>)) {
-    if (value !== defaults[key]) parts.push(`${key}=${formatParam(key, value)}`);
+  if (fault.every !== defaultEvery(fault.type, fault.duration)) {
+    parts.push(`every=${formatDuration(fault.every)}`);
+  }
+  const kinds: Record<string, ParamKind> = PARAM_KINDS[fault.type];
+  const defaults: Record<string, unknown> = DEFAULT_PARAMS[fault.type];
+  const params: Record<string, unknown> = fault.params;
+  for (const [key, kind] of Object.entries(kinds)) {
+    const value = params[key];
+    if (value !== undefined && value !== defaults[key]) {
+      parts.push(`${key}=${formatParam(kind, value)}`);
+    }
   }
   return parts.length === 0 ? fault.type : `${fault.type}:${parts.join(",")}`;
 }
@@ -147,8 +270,8 @@ function formatAt(at: FaultAt): string {
   return "ms" in at ? formatDuration(at.ms) : `${at.messages}msg`;
 }
 
-function formatParam(key: string, value: number): string {
-  return key === "rate" ? String(value) : formatDuration(value);
+function formatParam(kind: ParamKind, value: unknown): string {
+  return kind === "duration" ? formatDuration(value as number) : String(value);
 }
 
 function faultFromString(spec: string): Fault {
@@ -171,21 +294,58 @@ function splitPair(pair: string): [string, string] {
 function buildFault(typeValue: unknown, entries: [string, unknown][]): Fault {
   const type = readType(typeValue);
   const values = collect(type, entries);
-  const duration = optional(values, "for", (v) => readDuration("for", v, 1), DEFAULT_DURATION_MS);
-  const every = optional(values, "every", (v) => readDuration("every", v, 1), 2 * duration);
+  const duration =
+    type === "crash-consumer"
+      ? 0
+      : optional(values, "for", (v) => readDuration("for", v, 1), DEFAULT_DURATION_MS);
+  const every = optional(
+    values,
+    "every",
+    (v) => readDuration("every", v, 1),
+    defaultEvery(type, duration),
+  );
   if (every < duration) {
     throw new FaultSpecError("every", `must be at least for (${formatDuration(duration)})`);
   }
   const at = optional(values, "at", readAt, undefined);
+  const params = readParams(type, values);
+  if (type === "crash-consumer") checkCrashPlacement(params, at);
+  const placement = isNetworkType(type)
+    ? {
+        target: optional(values, "target", readTarget, defaultTarget(type)),
+        role: optional(values, "role", readRole, "producer"),
+      }
+    : {};
   return {
     type,
-    target: optional(values, "target", readTarget, defaultTarget(type)),
+    ...placement,
     ...(at === undefined ? {} : { at }),
     duration,
     repeat: optional(values, "repeat", (v) => readWhole("repeat", v, 1), 1),
     every,
-    params: readParams(type, values),
+    params,
   } as Fault;
+}
+
+/**
+ * A crash at a deterministic point is carried out by the worker itself once it has processed
+ * `after` messages; a random crash is started by the nemesis at a time or sent-message count.
+ */
+function checkCrashPlacement(params: Record<string, unknown>, at: FaultAt | undefined): void {
+  const point = params["point"];
+  if (point === "random") {
+    if (params["after"] !== undefined) {
+      throw new FaultSpecError(
+        "after",
+        "only for a deterministic point (after-commit-before-process, after-process-before-commit, mid-transaction); place a random crash with at=",
+      );
+    }
+  } else if (at !== undefined) {
+    throw new FaultSpecError(
+      "at",
+      `a crash at point ${String(point)} is placed with after=N (messages the worker processed), not at=`,
+    );
+  }
 }
 
 function readType(value: unknown): FaultType {
@@ -196,7 +356,7 @@ function readType(value: unknown): FaultType {
 }
 
 function collect(type: FaultType, entries: [string, unknown][]): Map<string, unknown> {
-  const allowed = [...COMMON_KEYS, ...Object.keys(DEFAULT_PARAMS[type])];
+  const allowed = [...COMMON_KEYS[type], ...Object.keys(PARAM_KINDS[type])];
   const values = new Map<string, unknown>();
   for (const [key, value] of entries) {
     if (!allowed.includes(key)) {
@@ -218,16 +378,30 @@ function optional<T, D>(
   return value === undefined ? fallback : read(value);
 }
 
-function readParams(type: FaultType, values: Map<string, unknown>): Record<string, number> {
-  const params: Record<string, number> = {};
-  for (const [key, fallback] of Object.entries(DEFAULT_PARAMS[type] as Record<string, number>)) {
-    const read =
-      key === "rate"
-        ? (v: unknown) => readWhole(key, v, 1)
-        : (v: unknown) => readDuration(key, v, 0);
-    params[key] = optional(values, key, read, fallback);
+/** The type's params: given values, else defaults; a param without default stays absent. */
+function readParams(type: FaultType, values: Map<string, unknown>): Record<string, unknown> {
+  const defaults: Record<string, unknown> = DEFAULT_PARAMS[type];
+  const params: Record<string, unknown> = {};
+  for (const [key, kind] of Object.entries(PARAM_KINDS[type] as Record<string, ParamKind>)) {
+    const value = optional(values, key, (v) => readParam(kind, key, v), defaults[key]);
+    if (value !== undefined) params[key] = value;
   }
   return params;
+}
+
+function readParam(kind: ParamKind, key: string, value: unknown): number | CrashPoint {
+  switch (kind) {
+    case "duration":
+      return readDuration(key, value, 0);
+    case "rate":
+      return readWhole(key, value, 1);
+    case "count":
+      return readCount(key, value);
+    case "slot":
+      return readWhole(key, value, 0);
+    case "point":
+      return readPoint(value);
+  }
 }
 
 function readDuration(key: string, value: unknown, min: number): number {
@@ -246,6 +420,25 @@ function readWhole(key: string, value: unknown, min: number): number {
   return number;
 }
 
+/** A message count: `3000`, `3000msg` or `3000msgs`, at least 1. */
+function readCount(key: string, value: unknown): number {
+  const match = typeof value === "string" ? /^(\d+)\s*(?:msgs?)?$/.exec(value.trim()) : null;
+  const number = match ? Number(match[1]) : value;
+  if (typeof number !== "number" || !Number.isInteger(number) || number < 1) {
+    throw new FaultSpecError(key, `expected a message count such as 3000msg, got ${show(value)}`);
+  }
+  return number;
+}
+
+function readPoint(value: unknown): CrashPoint {
+  const point = CRASH_POINTS.find((known) => known === value);
+  if (point) return point;
+  throw new FaultSpecError(
+    "point",
+    `expected one of ${CRASH_POINTS.join(", ")}, got ${show(value)}`,
+  );
+}
+
 function readAt(value: unknown): FaultAt {
   const match = typeof value === "string" ? /^(\d+)\s*msgs?$/.exec(value.trim()) : null;
   if (match) return { messages: Number(match[1]) };
@@ -258,9 +451,18 @@ function readAt(value: unknown): FaultAt {
 }
 
 function readTarget(value: unknown): FaultTarget {
-  if (value === "all" || value === "leader") return value;
+  if (value === "all" || value === "leader" || value === "coordinator") return value;
   if (typeof value === "string" && /^broker-\d+$/.test(value)) return value as FaultTarget;
-  throw new FaultSpecError("target", `expected all, leader or broker-<nodeId>, got ${show(value)}`);
+  throw new FaultSpecError(
+    "target",
+    `expected all, leader, coordinator or broker-<nodeId>, got ${show(value)}`,
+  );
+}
+
+function readRole(value: unknown): FaultRole {
+  const role = FAULT_ROLES.find((known) => known === value);
+  if (role) return role;
+  throw new FaultSpecError("role", `expected one of ${FAULT_ROLES.join(", ")}, got ${show(value)}`);
 }
 
 function show(value: unknown): string {

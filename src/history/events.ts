@@ -14,7 +14,8 @@ export interface RunStarted {
   profile: string;
   seed: number;
   startedAt: string;
-  topics: { input: string };
+  /** output is set when the run has a processor stage */
+  topics: { input: string; output?: string };
   /** acks=0 sends are never "ok": the client is never told the write happened. */
   acks: number;
 }
@@ -36,6 +37,8 @@ export interface SendCompleted {
   /** partition → base offset of the acked batch, where the client reported it */
   offsets?: Record<string, string>;
   error?: string;
+  /** a transaction whose commit failed, found committed or aborted once it was finished */
+  resolved?: "committed" | "aborted";
 }
 
 export interface FaultEvent {
@@ -53,7 +56,43 @@ export interface RunEnded {
   error?: string;
 }
 
-export type HistoryEvent = RunStarted | SendInvoked | SendCompleted | FaultEvent | RunEnded;
+/**
+ * The processor (consume → process → produce to the output topic) handled one chunk of input
+ * records of one input partition. Written by the worker process to its own history file
+ * (`processor-<slot>-<incarnation>.jsonl`) once the outcome is known, flushed before the
+ * input offsets are committed (commit modes after / auto / transaction).
+ *  - ok: the output records were acked (for transactions: the transaction committed);
+ *  - aborted: the transaction was aborted: its output must never be read read_committed;
+ *  - unknown: the output write's outcome is not known (timeout, crash of the commit).
+ */
+export interface ProcessedEvent {
+  type: "processed";
+  /** worker slot and incarnation, e.g. "0.1" */
+  worker: string;
+  partition: number;
+  /** input offsets handled, inclusive */
+  fromOffset: number;
+  toOffset: number;
+  /** identities of the input records processed, as [producer, seq] pairs, in offset order */
+  items: [number, number][];
+  outcome: "ok" | "aborted" | "unknown";
+  /** output partition → [baseOffset, count] of what this chunk wrote, where known */
+  output?: Record<string, [number, number]>;
+  time: number;
+}
+
+/** A processor worker started, crashed or was stopped (written by the run, not the worker). */
+export interface WorkerEvent {
+  type: "worker";
+  phase: "start" | "crash" | "stop";
+  worker: string;
+  /** for crashes: the crash point, e.g. "after-process-before-commit" */
+  point?: string;
+  time: number;
+}
+
+export type HistoryEvent =
+  RunStarted | SendInvoked | SendCompleted | FaultEvent | RunEnded | ProcessedEvent | WorkerEvent;
 
 /** One record read back by the final drain, identified by the headers the producer stamped. */
 export interface DrainedRecord {
@@ -63,11 +102,29 @@ export interface DrainedRecord {
   seq: number;
 }
 
-export const HOPS = ["producer-broker", "end-to-end"] as const;
+/**
+ * producer-broker: producer history vs the input topic (read_committed).
+ * broker-consumer: input records stored vs records the processor processed with effect.
+ * processor-output: the processor's acked output writes vs the output topic (read_committed).
+ * end-to-end: producer history vs the last topic of the pipeline (read_committed).
+ */
+export const HOPS = [
+  "producer-broker",
+  "broker-consumer",
+  "processor-output",
+  "end-to-end",
+] as const;
 export type HopName = (typeof HOPS)[number];
 
 /** Counts a profile can require to be zero at a hop. */
-export const COUNTS = ["lost", "lostAcked", "lostUnacked", "duplicated", "reordered"] as const;
+export const COUNTS = [
+  "lost",
+  "lostAcked",
+  "lostUnacked",
+  "duplicated",
+  "reordered",
+  "abortedReads",
+] as const;
 export type CountName = (typeof COUNTS)[number];
 
 /** Per hop, the counts that must be zero. lostAcked and abortedReads are always enforced. */

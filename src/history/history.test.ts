@@ -3,7 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { DrainedRecord, HistoryEvent } from "./events.js";
-import { encodeDrained, readDrain, readHistory, readJsonLines } from "./reader.js";
+import {
+  decodeDrained,
+  decodeDrainedBytes,
+  encodeDrained,
+  readDrain,
+  readDrainBatches,
+  readHistory,
+  readJsonLines,
+} from "./reader.js";
 import { HistoryWriter } from "./writer.js";
 
 let dir: string;
@@ -134,11 +142,29 @@ describe("readJsonLines", () => {
     expect(await collect(readJsonLines(path))).toEqual([]);
   });
 
+  it("reads CRLF line ends, and lines longer than a read chunk", async () => {
+    const path = join(dir, "history.jsonl");
+    const long = { type: "end", time: 1, reason: "error", error: "x".repeat(3_000_000) };
+    await writeFile(path, `${JSON.stringify(invoke(0))}\r\n${JSON.stringify(long)}\n\r\n`);
+    expect(await collect(readHistory(path))).toEqual([invoke(0), long]);
+  });
+
+  it("rejects a malformed line followed by more lines past a read chunk", async () => {
+    const path = join(dir, "lines.jsonl");
+    const filler = `{"a":"${"y".repeat(100)}"}\n`.repeat(20_000); // ~2 MB
+    await writeFile(path, `{"a":1}\n{"a":\n${filler}`);
+    await expect(collect(readJsonLines(path))).rejects.toThrow(`${path}:2: malformed line`);
+  });
+
   it("rejects history lines that are not events", async () => {
     const path = join(dir, "history.jsonl");
     await writeFile(path, `${JSON.stringify(invoke(0))}\n[1,2]\n`);
     await expect(collect(readHistory(path))).rejects.toThrow(
       `${path}:2: malformed line: not a JSON object`,
+    );
+    await writeFile(path, `{"type":"processed","outcome":"ok"}\n`);
+    await expect(collect(readHistory(path))).rejects.toThrow(
+      `${path}:1: malformed line: processed`,
     );
   });
 });
@@ -153,6 +179,55 @@ describe("drain records", () => {
     const path = join(dir, "drain.jsonl");
     await writeFile(path, records.map((r) => encodeDrained(r) + "\n").join(""));
     expect(await collect(readDrain(path))).toEqual(records);
+  });
+
+  it("decode their own compact format from bytes exactly as JSON.parse does", () => {
+    const lines = [
+      `{"p":0,"o":0,"pr":0,"s":0}`,
+      `{"p":12,"o":123456789012345,"pr":3,"s":999999999}`,
+      `{"p":1,"o":2,"pr":-1,"s":-7}`,
+    ];
+    for (const line of lines) {
+      const bytes = Buffer.from(`xx${line}yy`);
+      expect(decodeDrainedBytes(bytes, 2, bytes.length - 2)).toEqual(
+        decodeDrained(JSON.parse(line)),
+      );
+    }
+  });
+
+  it("leave any other spelling to JSON.parse, with the same result or error", async () => {
+    const other = [
+      `{"p": 1, "o": 2, "pr": 0, "s": 3}`,
+      `{"o":2,"p":1,"s":3,"pr":0}`,
+      `{"p":1,"o":2,"pr":0,"s":3,"x":true}`,
+      `{"p":1,"o":2e3,"pr":0,"s":3.0}`,
+      `{"p":1,"o":9007199254740993,"pr":0,"s":3}`,
+      ` {"p":1,"o":2,"pr":0,"s":3}`,
+    ];
+    for (const line of other) {
+      expect(decodeDrainedBytes(Buffer.from(line), 0, line.length)).toBeUndefined();
+    }
+    const path = join(dir, "drain.jsonl");
+    await writeFile(path, other.join("\n") + "\n");
+    expect(await collect(readDrain(path))).toEqual(other.map((l) => decodeDrained(JSON.parse(l))));
+
+    for (const bad of [`{"p":01,"o":2,"pr":0,"s":3}`, `{"p":1,"o":2,"pr":0,"s":3}}`]) {
+      expect(decodeDrainedBytes(Buffer.from(bad), 0, bad.length)).toBeUndefined();
+      await writeFile(path, `${bad}\n{"p":0,"o":0,"pr":0,"s":0}\n`);
+      await expect(collect(readDrain(path))).rejects.toThrow(`${path}:1: malformed line`);
+    }
+  });
+
+  it("read back in batches, across read chunks, in order", async () => {
+    const records: DrainedRecord[] = [];
+    for (let i = 0; i < 100_000; i++) {
+      records.push({ partition: i % 3, offset: 1e9 + i, producer: i % 2, seq: i });
+    }
+    const path = join(dir, "drain.jsonl");
+    await writeFile(path, records.map((r) => encodeDrained(r) + "\n").join(""));
+    const batches = await collect(readDrainBatches(path));
+    expect(batches.length).toBeGreaterThan(1);
+    expect(batches.flat()).toEqual(records);
   });
 
   it("reject a line missing a field, naming the line", async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProfileError, UsageError } from "../errors.js";
-import { parseFault } from "../faults/spec.js";
+import { FaultSpecError, formatFault, parseFault } from "../faults/spec.js";
 import {
   applyOverrides,
   formatFieldPath,
@@ -57,20 +57,55 @@ describe("built-in profiles", () => {
       ["at-most-once", "at-least-once", "idempotent-producer", "exactly-once"].map(loadProfile),
     );
     expect(atMost?.producer).toMatchObject({ acks: 0, retries: 0 });
+    expect(atMost?.processor).toMatchObject({ enabled: true, commit: "before" });
     expect(atMost?.expect).toEqual({
       "producer-broker": ["duplicated"],
+      "broker-consumer": ["duplicated"],
+      "processor-output": ["duplicated"],
       "end-to-end": ["duplicated"],
     });
     expect(atLeast?.producer).toMatchObject({ acks: -1, retries: 10, idempotent: false });
-    expect(atLeast?.expect).toEqual({ "producer-broker": [], "end-to-end": [] });
+    expect(atLeast?.processor).toMatchObject({ enabled: true, commit: "after" });
+    expect(atLeast?.expect).toEqual({
+      "producer-broker": [],
+      "broker-consumer": ["lost"],
+      "processor-output": [],
+      "end-to-end": ["lostAcked"],
+    });
     expect(idempotent?.producer).toMatchObject({ acks: -1, idempotent: true, maxInFlight: 1 });
+    expect(idempotent?.processor).toMatchObject({ enabled: true, commit: "after" });
+    expect(idempotent?.claims).toBe("at-least-once");
     expect(idempotent?.expect).toEqual({
       "producer-broker": ["duplicated"],
-      "end-to-end": ["duplicated"],
+      "broker-consumer": ["lost"],
+      "end-to-end": ["lostAcked"],
     });
     expect(exactly?.producer).toMatchObject({ transactional: true, idempotent: true });
+    expect(exactly?.processor).toMatchObject({
+      enabled: true,
+      commit: "transaction",
+      isolation: "read_committed",
+      abortRate: 0,
+    });
     expect(exactly?.claims).toBe("exactly-once");
-    expect(exactly?.expect["end-to-end"]).toEqual(["lost", "duplicated"]);
+    expect(exactly?.expect).toEqual({
+      "producer-broker": ["lost", "duplicated"],
+      "broker-consumer": ["lost", "duplicated"],
+      "processor-output": ["lost", "duplicated"],
+      "end-to-end": ["lost", "duplicated", "abortedReads"],
+    });
+  });
+
+  it("keep their default faults", async () => {
+    const faults = await Promise.all(
+      BUILT_INS.map(async (name) => (await loadProfile(name)).faults.map(formatFault)),
+    );
+    expect(faults).toEqual([
+      ["drop-acks"],
+      ["cut-connection:for=1s"],
+      ["drop-acks"],
+      ["drop-acks"],
+    ]);
   });
 
   it("are listed with name, description and claim", async () => {
@@ -118,6 +153,18 @@ describe("loading files", () => {
         partitions: 3,
         replicationFactor: 1,
         producers: 1,
+      },
+      processor: {
+        enabled: true,
+        commit: "after",
+        autoCommitIntervalMs: 500,
+        workers: 1,
+        batchSize: 100,
+        sessionTimeoutMs: 6000,
+        heartbeatIntervalMs: 1000,
+        isolation: "read_committed",
+        abortRate: 0,
+        restartDelayMs: 1000,
       },
       faults: [],
       expect: {},
@@ -238,9 +285,9 @@ describe("schema errors name the field", () => {
     ],
     [
       "unknown hop",
-      "name: x\nexpect:\n  broker-consumer: [lost]\n",
-      "expect.broker-consumer",
-      "allowed: producer-broker, end-to-end",
+      "name: x\nexpect:\n  sink: [lost]\n",
+      "expect.sink",
+      "allowed: producer-broker, broker-consumer, processor-output, end-to-end",
     ],
     [
       "unknown count",
@@ -267,6 +314,129 @@ describe("schema errors name the field", () => {
       "missing fault type; allowed: cut-connection",
     ],
     ["fault value", "name: x\nfaults:\n  - 3\n", "faults[0]", "expected a spec"],
+    [
+      "unknown processor field",
+      "name: x\nprocessor:\n  commits: after\n",
+      "processor.commits",
+      /^unknown field; allowed: enabled, commit, autoCommitIntervalMs, workers/,
+    ],
+    [
+      "bad commit mode",
+      "name: x\nprocessor: { commit: never }\n",
+      "processor.commit",
+      'expected one of "before"|"after"|"auto"|"transaction"',
+    ],
+    ["too many workers", "name: x\nprocessor: { workers: 9 }\n", "processor.workers", "<=8"],
+    ["no workers", "name: x\nprocessor: { workers: 0 }\n", "processor.workers", ">=1"],
+    [
+      "processor batch size",
+      "name: x\nprocessor: { batchSize: 0 }\n",
+      "processor.batchSize",
+      ">=1",
+    ],
+    [
+      "session timeout under the broker minimum",
+      "name: x\nprocessor: { sessionTimeoutMs: 3000 }\n",
+      "processor.sessionTimeoutMs",
+      ">=6000",
+    ],
+    [
+      "heartbeat not under the session timeout",
+      "name: x\nprocessor: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 6000 }\n",
+      "processor.heartbeatIntervalMs",
+      "must be less than sessionTimeoutMs (6000)",
+    ],
+    [
+      "bad isolation",
+      "name: x\nprocessor: { isolation: committed }\n",
+      "processor.isolation",
+      'expected one of "read_committed"|"read_uncommitted"',
+    ],
+    ["abort rate over 1", "name: x\nprocessor: { abortRate: 1.5 }\n", "processor.abortRate", "<=1"],
+    [
+      "abort rate without transactions",
+      "name: x\nprocessor: { commit: after, abortRate: 0.2 }\n",
+      "processor.abortRate",
+      "must be 0 unless commit is transaction (commit is after)",
+    ],
+    [
+      "negative restart delay",
+      "name: x\nprocessor: { restartDelayMs: -1 }\n",
+      "processor.restartDelayMs",
+      ">=0",
+    ],
+    [
+      "crash-consumer without a processor",
+      "name: x\nprocessor: { enabled: false }\nfaults:\n  - crash-consumer\n",
+      "faults[0].type",
+      "crash-consumer: the pipeline has no processor (processor.enabled is false)",
+    ],
+    [
+      "crash-producer without a processor",
+      "name: x\nprocessor: { enabled: false }\nfaults:\n  - drop-acks\n  - crash-producer\n",
+      "faults[1].type",
+      "crash-producer: the pipeline has no processor",
+    ],
+    [
+      "crash-producer without transactions",
+      "name: x\nprocessor: { commit: after }\nfaults:\n  - drop-acks\n  - crash-producer\n",
+      "faults[1].type",
+      "crash-producer (a zombie transactional producer) needs processor.commit: transaction, got after",
+    ],
+    [
+      "after-commit-before-process needs commit before",
+      "name: x\nprocessor: { commit: after }\nfaults:\n  - crash-consumer:point=after-commit-before-process\n",
+      "faults[0].point",
+      "point after-commit-before-process needs processor.commit: before, got after",
+    ],
+    [
+      "after-process-before-commit needs commit after or auto",
+      "name: x\nprocessor: { commit: before }\nfaults:\n  - { type: crash-consumer, point: after-process-before-commit, after: 100 }\n",
+      "faults[0].point",
+      "point after-process-before-commit needs processor.commit: after or auto, got before",
+    ],
+    [
+      "mid-transaction needs commit transaction",
+      "name: x\nprocessor: { commit: auto }\nfaults:\n  - crash-consumer:point=mid-transaction\n",
+      "faults[0].point",
+      "point mid-transaction needs processor.commit: transaction, got auto",
+    ],
+    [
+      "crash of a worker slot that does not exist",
+      "name: x\nprocessor: { workers: 2 }\nfaults:\n  - crash-consumer:worker=2\n",
+      "faults[0].worker",
+      "no worker 2: processor.workers is 2 (slots 0-1)",
+    ],
+    [
+      "processor-side network fault without a processor",
+      "name: x\nprocessor: { enabled: false }\nfaults:\n  - drop-acks:role=processor\n",
+      "faults[0].role",
+      "role processor: the pipeline has no processor",
+    ],
+    [
+      "coordinator target without a processor",
+      "name: x\nprocessor: { enabled: false }\nfaults:\n  - { type: latency, target: coordinator }\n",
+      "faults[0].target",
+      "target coordinator: the pipeline has no processor",
+    ],
+    [
+      "processor hop expected without a processor",
+      "name: x\nprocessor: { enabled: false }\nexpect:\n  end-to-end: [lost]\n  processor-output: [lost]\n",
+      "expect.processor-output",
+      "no such hop: the pipeline has no processor (processor.enabled is false)",
+    ],
+    [
+      "bad crash point in a fault string",
+      "name: x\nfaults:\n  - crash-consumer:point=later\n",
+      "faults[0].point",
+      'expected one of after-commit-before-process, after-process-before-commit, mid-transaction, random, got "later"',
+    ],
+    [
+      "bad role in a fault object",
+      "name: x\nfaults:\n  - { type: drop-acks, role: consumer }\n",
+      "faults[0].role",
+      "expected one of producer, processor, all",
+    ],
     ["not an object", "- a\n- b\n", "", "expected object, received array"],
   ];
 
@@ -289,9 +459,98 @@ describe("schema errors name the field", () => {
     expect(error.problem).toMatch(/\(line 4\)$/);
   });
 
+  it("adds the line of a fault that does not fit the processor", async () => {
+    const error = await profileError(
+      "name: x\nprocessor:\n  commit: after\nfaults:\n  - drop-acks\n  - crash-producer\n",
+    );
+    expect(error.path).toBe("faults[1].type");
+    expect(error.problem).toMatch(/\(line 6\)$/);
+  });
+
+  it("reports a fault's own problem before how it fits the processor", async () => {
+    const error = await profileError(
+      "name: x\nprocessor: { commit: after }\nfaults:\n  - crash-producer\n  - drop-acks:for=soon\n",
+    );
+    expect(error.path).toBe("faults[1].for");
+  });
+
   it("an empty file", async () => {
     const error = await profileError("# nothing yet\n");
     expect(error.message).toMatch(/p\.yaml: empty file; a profile needs at least a name$/);
+  });
+});
+
+describe("processor", () => {
+  const load = async (text: string) => loadProfile(await write("proc.yaml", text));
+
+  it.each([
+    ["before", "after-commit-before-process"],
+    ["after", "after-process-before-commit"],
+    ["auto", "after-process-before-commit"],
+    ["transaction", "mid-transaction"],
+    ["before", "random"],
+    ["after", "random"],
+    ["auto", "random"],
+    ["transaction", "random"],
+  ])("commit %s accepts crash point %s", async (commit, point) => {
+    const profile = await load(
+      `name: x\nprocessor: { commit: ${commit} }\nfaults:\n  - crash-consumer:point=${point}\n`,
+    );
+    expect(profile.faults[0]?.params).toMatchObject({ point });
+  });
+
+  it("reads every setting", async () => {
+    const profile = await load(
+      [
+        "name: x",
+        "processor:",
+        "  commit: transaction",
+        "  autoCommitIntervalMs: 250",
+        "  workers: 3",
+        "  batchSize: 50",
+        "  sessionTimeoutMs: 10000",
+        "  heartbeatIntervalMs: 3000",
+        "  isolation: read_uncommitted",
+        "  abortRate: 0.2",
+        "  restartDelayMs: 0",
+        "faults:",
+        "  - crash-producer:worker=2,for=5s",
+        "  - { type: crash-consumer, point: mid-transaction, after: 500msg, worker: 1 }",
+        "  - drop-acks:role=processor,target=coordinator",
+      ].join("\n"),
+    );
+    expect(profile.processor).toEqual({
+      enabled: true,
+      commit: "transaction",
+      autoCommitIntervalMs: 250,
+      workers: 3,
+      batchSize: 50,
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 3000,
+      isolation: "read_uncommitted",
+      abortRate: 0.2,
+      restartDelayMs: 0,
+    });
+    expect(profile.faults.map(formatFault)).toEqual([
+      "crash-producer:for=5s,worker=2",
+      "crash-consumer:point=mid-transaction,after=500,worker=1",
+      "drop-acks:target=coordinator,role=processor",
+    ]);
+    const copy = await write("proc-copy.yaml", profileToYaml(profile));
+    expect(await loadProfile(copy)).toEqual(profile);
+  });
+
+  it("a producer-only pipeline keeps producer-side faults and hops", async () => {
+    const profile = await load(
+      [
+        "name: x",
+        "processor: { enabled: false }",
+        "faults: [drop-acks, cut-connection:role=all]",
+        "expect: { producer-broker: [duplicated], end-to-end: [] }",
+      ].join("\n"),
+    );
+    expect(profile.processor.enabled).toBe(false);
+    expect(profile.faults.map(formatFault)).toEqual(["drop-acks", "cut-connection:role=all"]);
   });
 });
 
@@ -315,6 +574,27 @@ describe("applyOverrides", () => {
     expect(applyOverrides(profile, { faults: [] }).faults).toEqual(profile.faults);
     expect(applyOverrides(profile, {}).faults).toEqual(profile.faults);
     expect(applyOverrides(profile, { faults: ["none"] }).faults).toEqual([]);
+  });
+
+  it("checks --fault specs against the profile's processor", async () => {
+    const atLeast = await loadProfile("at-least-once");
+    const exactly = await loadProfile("exactly-once");
+    expect(() => applyOverrides(atLeast, { faults: ["crash-producer"] })).toThrow(
+      'fault "crash-producer": type: crash-producer (a zombie transactional producer) needs processor.commit: transaction, got after (profile at-least-once)',
+    );
+    expect(() =>
+      applyOverrides(atLeast, { faults: ["crash-consumer:point=mid-transaction,after=10"] }),
+    ).toThrow(FaultSpecError);
+    expect(() =>
+      applyOverrides(atLeast, { faults: [parseFault("crash-consumer:worker=1")] }),
+    ).toThrow('fault "crash-consumer:worker=1": worker: no worker 1');
+    const ok = applyOverrides(exactly, {
+      faults: ["crash-producer", "crash-consumer:point=mid-transaction,after=1500"],
+    });
+    expect(ok.faults.map((fault) => fault.type)).toEqual(["crash-producer", "crash-consumer"]);
+    const atMost = await loadProfile("at-most-once");
+    const crash = "crash-consumer:point=after-commit-before-process,after=1500";
+    expect(applyOverrides(atMost, { faults: [crash] }).faults.map(formatFault)).toEqual([crash]);
   });
 
   it("rejects bad values with a UsageError", async () => {

@@ -9,13 +9,14 @@ import { isNode, LineCounter, parseDocument, stringify } from "yaml";
 import type { z } from "zod";
 import { ProfileError, UsageError } from "../errors.js";
 import {
+  FaultSpecError,
   formatDuration,
   formatFault,
   parseDuration,
   parseFault,
   type Fault,
 } from "../faults/spec.js";
-import { profileSchema, type Claim, type Profile } from "./schema.js";
+import { faultProblem, profileSchema, type Claim, type Profile } from "./schema.js";
 
 /** This module lives in `src/profiles/` or `dist/profiles/`, two levels under the root. */
 export const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -59,6 +60,7 @@ export function profileToYaml(profile: Profile): string {
       },
       workload:
         duration === undefined ? workload : { ...workload, duration: formatDuration(duration) },
+      processor: profile.processor,
       faults: profile.faults.map(formatFault),
       expect: profile.expect,
     },
@@ -79,7 +81,7 @@ export function applyOverrides(profile: Profile, overrides: Overrides): Profile 
   const workload = { ...profile.workload };
   if (overrides.messages !== undefined) workload.messages = checkMessages(overrides.messages);
   if (overrides.duration !== undefined) workload.duration = checkDuration(overrides.duration);
-  const faults = overrides.faults?.length ? toFaults(overrides.faults) : profile.faults;
+  const faults = overrides.faults?.length ? toFaults(overrides.faults, profile) : profile.faults;
   return { ...profile, workload, faults };
 }
 
@@ -94,9 +96,16 @@ function checkDuration(value: string | number): number {
   throw new UsageError(`--duration: must be more than 0, got "${value}"`);
 }
 
-function toFaults(faults: readonly (string | Fault)[]): Fault[] {
+/** --fault specs must fit the profile's processor just as the profile's own faults do. */
+function toFaults(faults: readonly (string | Fault)[], profile: Profile): Fault[] {
   if (faults.length === 1 && faults[0] === "none") return [];
-  return faults.map((fault) => (typeof fault === "string" ? parseFault(fault) : fault));
+  return faults.map((given) => {
+    const fault = typeof given === "string" ? parseFault(given) : given;
+    const found = faultProblem(fault, profile.processor);
+    if (!found) return fault;
+    const spec = typeof given === "string" ? given : formatFault(fault);
+    throw new FaultSpecError(found.key, `${found.problem} (profile ${profile.name})`, spec);
+  });
 }
 
 async function resolveProfile(nameOrPath: string): Promise<string> {

@@ -5,7 +5,14 @@
  */
 import { z } from "zod";
 import { COUNTS, type HopName } from "../history/events.js";
-import { durationMs, FaultSpecError, toFault, type Fault } from "../faults/spec.js";
+import {
+  durationMs,
+  FaultSpecError,
+  isNetworkFault,
+  toFault,
+  type CrashPoint,
+  type Fault,
+} from "../faults/spec.js";
 
 export const CLAIMS = ["at-most-once", "at-least-once", "exactly-once"] as const;
 export type Claim = (typeof CLAIMS)[number];
@@ -88,8 +95,113 @@ const counts = z.array(z.enum(COUNTS)).transform((list) => [...new Set(list)]);
 /** One entry per hop of events.ts (`satisfies` fails to compile if a hop is missing). */
 const expectShape = {
   "producer-broker": counts.optional(),
+  "broker-consumer": counts.optional(),
+  "processor-output": counts.optional(),
   "end-to-end": counts.optional(),
 } satisfies Record<HopName, unknown>;
+
+/** Hops that exist only when the pipeline has a processor stage. */
+const PROCESSOR_HOPS = ["broker-consumer", "processor-output"] as const satisfies HopName[];
+
+export const COMMIT_MODES = ["before", "after", "auto", "transaction"] as const;
+export type CommitMode = (typeof COMMIT_MODES)[number];
+
+/** The broker's default group.min.session.timeout.ms and group.max.session.timeout.ms. */
+const MIN_SESSION_TIMEOUT_MS = 6000;
+const MAX_SESSION_TIMEOUT_MS = 1_800_000;
+
+/**
+ * The processor stage: consume from the input topic, produce each record to the output topic,
+ * commit the input offsets as `commit` says. Its clients have their own proxies (role processor).
+ */
+const processor = strictObject({
+  /** false: producer-only pipeline (no output topic; hops producer-broker and end-to-end) */
+  enabled: z.boolean().default(true),
+  /**
+   * before: commit the chunk's offsets, then process (at-most-once);
+   * after: process, then commit (at-least-once);
+   * auto: kafkajs auto-commit every autoCommitIntervalMs;
+   * transaction: output and offsets in one transaction (exactly-once).
+   */
+  commit: z.enum(COMMIT_MODES).default("after"),
+  autoCommitIntervalMs: whole(1).default(500),
+  /** worker processes in the consumer group */
+  workers: whole(1).max(8).default(1),
+  /** input records per processing chunk (and per commit / transaction) */
+  batchSize: whole(1).default(100),
+  /** crash detection; the broker refuses less than 6000 by default */
+  sessionTimeoutMs: whole(MIN_SESSION_TIMEOUT_MS).max(MAX_SESSION_TIMEOUT_MS).default(6000),
+  heartbeatIntervalMs: whole(1).default(1000),
+  /** the processor consumer's isolation level */
+  isolation: z.enum(["read_committed", "read_uncommitted"]).default("read_committed"),
+  /** fraction of transactions aborted on purpose (commit: transaction only) */
+  abortRate: z.number().min(0).max(1).default(0),
+  /** ms a crashed worker stays down before it is restarted */
+  restartDelayMs: whole(0).default(1000),
+}).superRefine((p, ctx) => {
+  if (p.heartbeatIntervalMs >= p.sessionTimeoutMs) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["heartbeatIntervalMs"],
+      message: `must be less than sessionTimeoutMs (${p.sessionTimeoutMs})`,
+    });
+  }
+  if (p.abortRate > 0 && p.commit !== "transaction") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["abortRate"],
+      message: `must be 0 unless commit is transaction (commit is ${p.commit})`,
+    });
+  }
+});
+
+export type ProcessorSettings = z.output<typeof processor>;
+
+/** The commit modes a crash-consumer point makes sense with. */
+const POINT_COMMITS: Record<CrashPoint, readonly CommitMode[]> = {
+  "after-commit-before-process": ["before"],
+  "after-process-before-commit": ["after", "auto"],
+  "mid-transaction": ["transaction"],
+  random: COMMIT_MODES,
+};
+
+/** A problem of one fault in the context of the profile: the fault's key and what is wrong. */
+export interface FaultProblem {
+  key: string;
+  problem: string;
+}
+
+/**
+ * Checks a fault against the profile's processor (crash faults and processor-side network
+ * faults need a processor; crash points and crash-producer need a matching commit mode).
+ * Used by the schema and for --fault overrides. Returns undefined when the fault fits.
+ */
+export function faultProblem(fault: Fault, settings: ProcessorSettings): FaultProblem | undefined {
+  const disabled = "the pipeline has no processor (processor.enabled is false)";
+  if (isNetworkFault(fault)) {
+    if (settings.enabled) return undefined;
+    if (fault.role === "processor") return { key: "role", problem: `role processor: ${disabled}` };
+    if (fault.target === "coordinator") {
+      return { key: "target", problem: `target coordinator: ${disabled}` };
+    }
+    return undefined;
+  }
+  if (!settings.enabled) return { key: "type", problem: `${fault.type}: ${disabled}` };
+  if (fault.params.worker >= settings.workers) {
+    const problem = `no worker ${fault.params.worker}: processor.workers is ${settings.workers} (slots 0-${settings.workers - 1})`;
+    return { key: "worker", problem };
+  }
+  if (fault.type === "crash-producer") {
+    if (settings.commit === "transaction") return undefined;
+    const problem = `crash-producer (a zombie transactional producer) needs processor.commit: transaction, got ${settings.commit}`;
+    return { key: "type", problem };
+  }
+  const { point } = fault.params;
+  const commits = POINT_COMMITS[point];
+  if (commits.includes(settings.commit)) return undefined;
+  const problem = `point ${point} needs processor.commit: ${commits.join(" or ")}, got ${settings.commit}`;
+  return { key: "point", problem };
+}
 
 export const profileSchema = strictObject({
   name: z.string().min(1),
@@ -98,9 +210,26 @@ export const profileSchema = strictObject({
   claims: z.enum(CLAIMS).default("at-least-once"),
   producer: producer.prefault({}),
   workload: workload.prefault({}),
+  processor: processor.prefault({}),
   faults: z.array(fault).default([]),
   /** hop → counts that must be zero there (lostAcked and abortedReads are always enforced) */
   expect: strictObject(expectShape).prefault({}),
+}).superRefine((profile, ctx) => {
+  for (const [i, f] of profile.faults.entries()) {
+    const found = faultProblem(f, profile.processor);
+    if (found) {
+      ctx.addIssue({ code: "custom", path: ["faults", i, found.key], message: found.problem });
+    }
+  }
+  if (profile.processor.enabled) return;
+  for (const hop of PROCESSOR_HOPS) {
+    if (profile.expect[hop] === undefined) continue;
+    ctx.addIssue({
+      code: "custom",
+      path: ["expect", hop],
+      message: "no such hop: the pipeline has no processor (processor.enabled is false)",
+    });
+  }
 });
 
 export type Profile = z.output<typeof profileSchema>;

@@ -13,6 +13,8 @@ function hopCounts(name: HopName, overrides: Partial<HopCounts> = {}): HopCounts
     lostUnacked: 0,
     duplicated: 0,
     reordered: 0,
+    abortedReads: 0,
+    abortedVisible: 0,
     unexpected: 0,
     examples: {
       lost: [],
@@ -20,6 +22,7 @@ function hopCounts(name: HopName, overrides: Partial<HopCounts> = {}): HopCounts
       lostUnacked: [],
       duplicated: [],
       reordered: [],
+      abortedReads: [],
       unexpected: [],
     },
     ...overrides,
@@ -35,6 +38,7 @@ function reconciliation(
     messages: { attempted: 100, acked: 100, failed: 0, unknown: 0 },
     faults: [],
     hops: [hopCounts("producer-broker", producerBroker), hopCounts("end-to-end", endToEnd)],
+    processor: null,
     complete: true,
     endReason: "completed",
     durationMs: 1000,
@@ -51,6 +55,7 @@ const lostUnacked = {
     lostUnacked: ["0:1", "0:2", "0:3"],
     duplicated: [],
     reordered: [],
+    abortedReads: [],
     unexpected: [],
   },
 };
@@ -69,6 +74,7 @@ describe("judge", () => {
       lostUnacked: 0,
       duplicated: 0,
       abortedReads: 0,
+      abortedVisible: 0,
       reordered: 0,
       unexpected: 0,
       allowed: { loss: "unacked", duplicates: true, reorder: true },
@@ -138,12 +144,88 @@ describe("judge", () => {
   });
 });
 
+/** A run with a processor stage: the four hops, each with `overrides[name]`. */
+function pipeline(overrides: Partial<Record<HopName, Partial<HopCounts>>>): Reconciliation {
+  const names: HopName[] = ["producer-broker", "broker-consumer", "processor-output", "end-to-end"];
+  return {
+    ...reconciliation({}),
+    hops: names.map((name) => hopCounts(name, overrides[name] ?? {})),
+    processor: { processed: 100, aborted: 0, unknown: 0, workers: ["0.0"], crashes: [] },
+  };
+}
+
+describe("judge, with a processor stage", () => {
+  it("always enforces abortedReads, with the ids read, and never abortedVisible", () => {
+    const aborted = {
+      abortedReads: 2,
+      abortedVisible: 5,
+      examples: {
+        ...lostUnacked.examples,
+        lost: [],
+        lostUnacked: [],
+        abortedReads: ["0:3", "0:4"],
+      },
+    };
+    const judgement = judge(pipeline({ "processor-output": aborted, "end-to-end": aborted }), {});
+    expect(judgement.verdict).toBe("violation");
+    expect(judgement.violations).toEqual([
+      { hop: "processor-output", count: "abortedReads", value: 2, examples: ["0:3", "0:4"] },
+      { hop: "end-to-end", count: "abortedReads", value: 2, examples: ["0:3", "0:4"] },
+    ]);
+    expect(judgement.hops.map((h) => [h.name, h.abortedReads, h.abortedVisible, h.ok])).toEqual([
+      ["producer-broker", 0, 0, true],
+      ["broker-consumer", 0, 0, true],
+      ["processor-output", 2, 5, false],
+      ["end-to-end", 2, 5, false],
+    ]);
+
+    const visibleOnly = { abortedVisible: 5 };
+    const clean = judge(pipeline({ "processor-output": visibleOnly, "end-to-end": visibleOnly }), {
+      "end-to-end": ["lost", "duplicated", "abortedReads"],
+    });
+    expect(clean.verdict).toBe("pass");
+  });
+
+  it("judges the counts a profile lists at the processor hops", () => {
+    const dups = {
+      duplicated: 3,
+      examples: { ...lostUnacked.examples, lost: [], lostUnacked: [], duplicated: ["1:1"] },
+    };
+    const reDelivered = pipeline({ "broker-consumer": dups, "end-to-end": dups });
+    expect(judge(reDelivered, { "end-to-end": ["lostAcked"] }).verdict).toBe("pass");
+    const judgement = judge(reDelivered, {
+      "broker-consumer": ["duplicated"],
+      "processor-output": ["duplicated"],
+    });
+    expect(judgement.violations).toEqual([
+      { hop: "broker-consumer", count: "duplicated", value: 3, examples: ["1:1"] },
+    ]);
+    expect(judgement.hops.map((h) => h.allowed.duplicates)).toEqual([true, false, false, true]);
+  });
+
+  it("does not judge a hop the run does not have", () => {
+    const judgement = judge(reconciliation({}), {
+      "broker-consumer": ["lost", "duplicated"],
+      "processor-output": ["duplicated"],
+    });
+    expect(judgement.verdict).toBe("pass");
+    expect(judgement.hops.map((h) => h.name)).toEqual(["producer-broker", "end-to-end"]);
+  });
+});
+
 describe("allowedBy", () => {
+  it("downstream of the broker, acked loss is the profile's call: an at-most-once consumer may skip", () => {
+    expect(allowedBy(mustBeZero([], "broker-consumer")).loss).toBe("any");
+    expect(allowedBy(mustBeZero([], "end-to-end")).loss).toBe("any");
+    expect(allowedBy(mustBeZero(["lostAcked"], "end-to-end")).loss).toBe("unacked");
+    expect(mustBeZero([], "end-to-end").has("abortedReads")).toBe(true);
+  });
+
   it("forbids all loss when lost or lostUnacked must be zero, else only acked loss", () => {
-    expect(allowedBy(mustBeZero([])).loss).toBe("unacked");
-    expect(allowedBy(mustBeZero(["lost"])).loss).toBe("none");
-    expect(allowedBy(mustBeZero(["lostUnacked"])).loss).toBe("none");
-    expect(allowedBy(mustBeZero(["duplicated", "reordered"]))).toEqual({
+    expect(allowedBy(mustBeZero([], "producer-broker")).loss).toBe("unacked");
+    expect(allowedBy(mustBeZero(["lost"], "producer-broker")).loss).toBe("none");
+    expect(allowedBy(mustBeZero(["lostUnacked"], "producer-broker")).loss).toBe("none");
+    expect(allowedBy(mustBeZero(["duplicated", "reordered"], "processor-output"))).toEqual({
       loss: "unacked",
       duplicates: false,
       reorder: false,

@@ -1,11 +1,10 @@
 import type { CountName, Expect, HopName } from "../history/events.js";
-import type { ExampleName, Examples, HopCounts, Reconciliation } from "./reconcile.js";
+import type { Examples, HopCounts, Reconciliation } from "./reconcile.js";
 
 /**
- * Which losses a hop tolerates. "any" is never produced: lostAcked must always be zero
- * (semantics: losing a message the client was told is stored is a violation whatever
- * the profile), so the weakest allowance is "unacked". It stays in the type because the
- * report format names it.
+ * Which losses a hop tolerates: "none", only messages never acked ("unacked"), or "any" (at
+ * broker-consumer and end to end of a profile that lists no loss count: an at-most-once
+ * consumer may skip stored messages).
  */
 export type LossAllowance = "none" | "unacked" | "any";
 
@@ -16,9 +15,9 @@ export interface Allowed {
 }
 
 /** Every count a verdict can require to be zero. */
-export type CheckedCount = CountName | "abortedReads" | "unexpected";
+export type CheckedCount = CountName | "unexpected";
 
-/** Checked even when the profile does not list them. */
+/** Checked even when the profile does not list them (lostAcked: only where a client was told ok). */
 export const ALWAYS_ZERO: readonly CheckedCount[] = ["lostAcked", "abortedReads", "unexpected"];
 
 const CHECK_ORDER: readonly CheckedCount[] = [
@@ -40,8 +39,10 @@ export interface HopResult {
   lostAcked: number;
   lostUnacked: number;
   duplicated: number;
-  /** not measured yet (needs a read_committed drain); always 0 */
+  /** output records of aborted transactions read read_committed (always a violation) */
   abortedReads: number;
+  /** the same on the read_uncommitted output drain: informational, never a violation */
+  abortedVisible: number;
   reordered: number;
   unexpected: number;
   allowed: Allowed;
@@ -53,7 +54,7 @@ export interface Violation {
   hop: HopName;
   count: CheckedCount;
   value: number;
-  /** message ids that prove it (empty for abortedReads) */
+  /** message ids that prove it */
   examples: string[];
 }
 
@@ -63,11 +64,15 @@ export interface Judgement {
   violations: Violation[];
 }
 
+/**
+ * Judges every hop of the reconciliation; the profile's `expect` may name any hop, and a hop
+ * the reconciliation does not have (a producer-only run has no processor hops) is not judged.
+ */
 export function judge(rec: Reconciliation, expect: Expect): Judgement {
   const hops: HopResult[] = [];
   const violations: Violation[] = [];
   for (const counts of rec.hops) {
-    const zero = mustBeZero(expect[counts.name] ?? []);
+    const zero = mustBeZero(expect[counts.name] ?? [], counts.name);
     const hop = toResult(counts, allowedBy(zero));
     const found = violationsAt(hop, zero);
     hop.ok = found.length === 0;
@@ -77,15 +82,24 @@ export function judge(rec: Reconciliation, expect: Expect): Judgement {
   return { verdict: violations.length === 0 ? "pass" : "violation", hops, violations };
 }
 
+/**
+ * Hops where "acked" means a client was told its write was stored (the input producer, the
+ * processor's output writes): losing such a message is always a violation. At broker-consumer
+ * and end to end, "acked" only means the input was once stored; whether losing it downstream is
+ * allowed is the profile's claim (an at-most-once consumer may skip it), so it must be listed.
+ */
+const TOLD_OK_HOPS: readonly HopName[] = ["producer-broker", "processor-output"];
+
 /** The counts that must be zero at a hop whose profile lists `listed`. */
-export function mustBeZero(listed: readonly CountName[]): Set<CheckedCount> {
-  return new Set<CheckedCount>([...ALWAYS_ZERO, ...listed]);
+export function mustBeZero(listed: readonly CountName[], hop: HopName): Set<CheckedCount> {
+  const always = ALWAYS_ZERO.filter((c) => c !== "lostAcked" || TOLD_OK_HOPS.includes(hop));
+  return new Set<CheckedCount>([...always, ...listed]);
 }
 
 export function allowedBy(zero: ReadonlySet<CheckedCount>): Allowed {
-  const noLoss = zero.has("lost") || zero.has("lostUnacked");
+  const noLoss = zero.has("lost") || (zero.has("lostUnacked") && zero.has("lostAcked"));
   return {
-    loss: noLoss ? "none" : "unacked",
+    loss: noLoss ? "none" : zero.has("lostAcked") ? "unacked" : "any",
     duplicates: !zero.has("duplicated"),
     reorder: !zero.has("reordered"),
   };
@@ -100,7 +114,8 @@ function toResult(counts: HopCounts, allowed: Allowed): HopResult {
     lostAcked: counts.lostAcked,
     lostUnacked: counts.lostUnacked,
     duplicated: counts.duplicated,
-    abortedReads: 0,
+    abortedReads: counts.abortedReads,
+    abortedVisible: counts.abortedVisible,
     reordered: counts.reordered,
     unexpected: counts.unexpected,
     allowed,
@@ -114,10 +129,6 @@ function violationsAt(hop: HopResult, zero: ReadonlySet<CheckedCount>): Violatio
     hop: hop.name,
     count,
     value: hop[count],
-    examples: isExampleName(count) ? [...hop.examples[count]] : [],
+    examples: [...hop.examples[count]],
   }));
-}
-
-function isExampleName(count: CheckedCount): count is ExampleName {
-  return count !== "abortedReads";
 }

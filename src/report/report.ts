@@ -1,4 +1,9 @@
-import type { FaultWindow, MessageTotals, Reconciliation } from "../reconcile/reconcile.js";
+import type {
+  FaultWindow,
+  MessageTotals,
+  ProcessorSummary,
+  Reconciliation,
+} from "../reconcile/reconcile.js";
 import type { HopResult, Judgement, Violation } from "../reconcile/verdict.js";
 import type { RunInfo } from "../run/run-dir.js";
 
@@ -13,6 +18,8 @@ export interface Report {
   messages: MessageTotals;
   faults: FaultWindow[];
   hops: HopResult[];
+  /** what the processor workers reported; null for a producer-only run */
+  processor: ProcessorSummary | null;
   violations: Violation[];
   verdict: "pass" | "violation";
   /** false when the run was interrupted: the history ends without an end event */
@@ -38,6 +45,7 @@ export function buildReport(
     messages: rec.messages,
     faults: rec.faults,
     hops: judgement.hops,
+    processor: rec.processor,
     violations: judgement.violations,
     verdict: judgement.verdict,
     complete: rec.complete,

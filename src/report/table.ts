@@ -4,6 +4,8 @@ import type { Report } from "./report.js";
 
 const HOP_TITLES: Record<string, string> = {
   "producer-broker": "producer → broker",
+  "broker-consumer": "broker → consumer",
+  "processor-output": "processor → output",
   "end-to-end": "end to end",
 };
 
@@ -19,6 +21,7 @@ export function renderTable(report: Report): string {
       "lost unacked",
       "duplicated",
       "reordered",
+      "aborted reads",
       "ok",
     ].map((h) => chalk.bold(h)),
     style: { head: [] },
@@ -35,6 +38,7 @@ export function renderTable(report: Report): string {
       bad(hop.lostUnacked, hop.allowed.loss !== "none"),
       bad(hop.duplicated, hop.allowed.duplicates),
       bad(hop.reordered, hop.allowed.reorder),
+      bad(hop.abortedReads, false),
       hop.ok ? chalk.green("✓") : chalk.red("✗"),
     ]);
   }
@@ -53,8 +57,17 @@ export function renderTable(report: Report): string {
             )
             .join("; ")
     }`,
+    ...processorLines(report),
     table.toString(),
   ];
+  // The same drain is behind every output hop: say it once.
+  const visible = Math.max(0, ...report.hops.map((h) => h.abortedVisible));
+  if (visible > 0) {
+    lines.push(
+      `read_uncommitted drain saw ${visible} aborted record(s) (expected: aborts happened; ` +
+        `read_committed readers must not see them)`,
+    );
+  }
   for (const v of report.violations) {
     const ids = v.examples.length > 0 ? ` e.g. ${v.examples.join(", ")}` : "";
     lines.push(chalk.red(`✗ ${v.hop}: ${v.count} = ${v.value}, must be 0${ids}`));
@@ -66,6 +79,22 @@ export function renderTable(report: Report): string {
       : chalk.red.bold("verdict: VIOLATION"),
   );
   return lines.join("\n");
+}
+
+function processorLines(report: Report): string[] {
+  const p = report.processor;
+  if (!p) return [];
+  const lines = [
+    `processor: ${p.workers.length} worker(s), ${p.processed} processed, ${p.aborted} aborted, ` +
+      `${p.unknown} unknown`,
+  ];
+  if (p.crashes.length > 0) {
+    const crashes = p.crashes.map(
+      (c) => `${c.worker}${c.point === null ? "" : ` ${c.point}`} at ${ms(c.time)}`,
+    );
+    lines.push(`crashes: ${p.crashes.length} (${crashes.join("; ")})`);
+  }
+  return lines;
 }
 
 const ms = (n: number): string => `${(n / 1000).toFixed(1)}s`;

@@ -61,11 +61,34 @@ export class Cluster {
     }
   }
 
-  async leaderOf(topic: string, partition: number): Promise<number> {
+  /** partition → end offset (high watermark) of a topic. */
+  async endOffsets(topic: string): Promise<Map<number, number>> {
+    const offsets = await this.admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+  }
+
+  /** The distinct leaders of the topic's partitions (what fault target "leader" hits). */
+  async leadersOf(topic: string): Promise<number[]> {
     const meta = await this.admin.fetchTopicMetadata({ topics: [topic] });
-    const p = meta.topics[0]?.partitions.find((x) => x.partitionId === partition);
-    if (!p) throw new InfrastructureError(this.bootstrap, `no metadata for ${topic}[${partition}]`);
-    return p.leader;
+    const leaders = new Set(meta.topics[0]?.partitions.map((p) => p.leader) ?? []);
+    if (leaders.size === 0)
+      throw new InfrastructureError(this.bootstrap, `no metadata for ${topic}`);
+    return [...leaders].sort((a, b) => a - b);
+  }
+
+  /**
+   * The coordinator broker of a group id (internal topic __consumer_offsets) or transactional id
+   * (__transaction_state): the leader of partition abs(javaHash(key)) % partitions, as Kafka does.
+   */
+  async coordinatorOf(internalTopic: string, key: string): Promise<number | undefined> {
+    try {
+      const meta = await this.admin.fetchTopicMetadata({ topics: [internalTopic] });
+      const partitions = meta.topics[0]?.partitions ?? [];
+      const index = (javaHash(key) & 0x7fffffff) % partitions.length;
+      return partitions.find((p) => p.partitionId === index)?.leader;
+    } catch {
+      return undefined; // not created yet: created on first use, then the fault hits "all"
+    }
   }
 
   /** Deletes the run's own topics and groups (names must start with the prefix). */
@@ -98,4 +121,11 @@ export class Cluster {
   async close(): Promise<void> {
     await this.admin.disconnect().catch(() => {});
   }
+}
+
+/** Java's String.hashCode, which Kafka uses to place a group or transactional id. */
+function javaHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i += 1) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
 }

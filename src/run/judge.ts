@@ -1,19 +1,65 @@
 import fs from "node:fs";
-import { readDrain, readHistory } from "../history/reader.js";
-import { Reconciler } from "../reconcile/reconcile.js";
+import path from "node:path";
+import { readDrainBatches, readHistory } from "../history/reader.js";
+import { Reconciler, type OutputIsolation } from "../reconcile/reconcile.js";
 import { judge } from "../reconcile/verdict.js";
 import { buildReport, type Report } from "../report/report.js";
 import { readRunInfo, runFiles } from "./run-dir.js";
 
-/** Re-judges a run from its files alone: run.json, history.jsonl and a complete drain.jsonl. */
+/** The output topic's drains, next to drain.jsonl (the input topic's, read_committed). */
+export const OUTPUT_DRAINS: Record<OutputIsolation, string> = {
+  committed: "drain-output.jsonl",
+  uncommitted: "drain-output-uncommitted.jsonl",
+};
+
+/** Each processor worker incarnation's own history: processor-<slot>-<incarnation>.jsonl. */
+export function processorHistories(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.startsWith("processor-") && name.endsWith(".jsonl"))
+    .sort()
+    .map((name) => path.join(dir, name));
+}
+
+/**
+ * Re-judges a run from its files alone: run.json, history.jsonl, every processor history,
+ * a complete drain.jsonl, and for a run with an output topic its two drains
+ * (the read_uncommitted one is optional: it only shows whether aborts were visible).
+ */
 export async function judgeRunDir(dir: string, warnings: string[] = []): Promise<Report> {
   const info = readRunInfo(dir);
   const files = runFiles(dir);
+  const topics: { input: string; output?: string } = info.topics;
   const reconciler = new Reconciler();
   for await (const event of readHistory(files.history)) reconciler.addEvent(event);
-  for await (const record of readDrain(files.drain)) reconciler.addRecord(record);
+  for (const file of processorHistories(dir)) {
+    for await (const event of readHistory(file)) reconciler.addEvent(event);
+  }
+  for await (const batch of readDrainBatches(files.drain)) {
+    for (const record of batch) reconciler.addRecord(record);
+  }
+  if (topics.output !== undefined) {
+    const committed = path.join(dir, OUTPUT_DRAINS.committed);
+    if (!fs.existsSync(committed)) {
+      throw new Error(`${committed}: missing; the output topic ${topics.output} was not drained`);
+    }
+    await addOutput(reconciler, committed, "committed");
+    const uncommitted = path.join(dir, OUTPUT_DRAINS.uncommitted);
+    if (fs.existsSync(uncommitted)) await addOutput(reconciler, uncommitted, "uncommitted");
+    else warnings = [...warnings, `${uncommitted} missing: aborted records visible not counted`];
+  }
   const rec = reconciler.result();
   const report = buildReport(info, rec, judge(rec, info.profile.expect), warnings);
   fs.writeFileSync(files.report, `${JSON.stringify(report, null, 2)}\n`);
   return report;
+}
+
+async function addOutput(
+  reconciler: Reconciler,
+  file: string,
+  isolation: OutputIsolation,
+): Promise<void> {
+  for await (const batch of readDrainBatches(file)) {
+    for (const record of batch) reconciler.addOutputRecord(record, isolation);
+  }
 }

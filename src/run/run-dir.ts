@@ -11,7 +11,7 @@ export interface RunInfo {
   bootstrap: string;
   toxiproxy: string;
   prefix: string;
-  topics: { input: string };
+  topics: { input: string; output?: string };
   groups: string[];
   proxies: string[];
   startedAt: string;
@@ -21,6 +21,8 @@ export const runFiles = (dir: string) => ({
   info: path.join(dir, "run.json"),
   history: path.join(dir, "history.jsonl"),
   drain: path.join(dir, "drain.jsonl"),
+  drainOutput: path.join(dir, "drain-output.jsonl"),
+  drainOutputUncommitted: path.join(dir, "drain-output-uncommitted.jsonl"),
   report: path.join(dir, "report.json"),
 });
 

@@ -1,19 +1,18 @@
 import fs from "node:fs";
 import path from "node:path";
+import type kafkajs from "kafkajs";
 import { UsageError } from "../errors.js";
-import { Nemesis } from "../faults/nemesis.js";
 import { ProxySet } from "../faults/proxies.js";
 import { planSchedule, type ScheduledFault } from "../faults/schedule.js";
-import { HistoryWriter } from "../history/writer.js";
+import { isNetworkFault } from "../faults/spec.js";
 import type { Profile } from "../profiles/schema.js";
 import type { Report } from "../report/report.js";
 import { kafkaClient } from "../workload/client.js";
 import { drainTopic } from "../workload/drain.js";
-import { resolveInDoubt } from "../workload/resolve.js";
-import type kafkajs from "kafkajs";
-import { runProducer, type Progress } from "../workload/producer.js";
+import type { Progress } from "../workload/producer.js";
 import { Cluster } from "./cluster.js";
 import { judgeRunDir } from "./judge.js";
+import { executePipeline, type PipelineContext } from "./pipeline.js";
 import { newRunId, readRunInfo, runFiles, writeRunInfo, type RunInfo } from "./run-dir.js";
 
 export interface RunOptions {
@@ -44,30 +43,36 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
   const dir = path.resolve(opts.outDir ?? path.join("kafka-chaos-runs", runId));
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
   const schedule = planSchedule(profile.faults, { seed, messages: profile.workload.messages });
-  const brokers = opts.bootstrap.split(",").map((b) => b.trim());
-  const direct = kafkaClient({
-    clientId: `${prefix}-admin`,
-    brokers,
-    retries: 2,
-    connectionTimeoutMs: 2000,
-  });
+  const direct = directClient(prefix, opts.bootstrap);
+  refuseUsedDir(dir);
   const cluster = await Cluster.connect(direct, opts.bootstrap);
-  let proxies: ProxySet | undefined;
+  const proxies: PipelineContext["proxies"] = {};
+  const removeProxies = () => Promise.all(Object.values(proxies).map((p) => p.remove()));
   try {
     checkTargets(schedule, cluster);
     await cluster.assertPrefixFree(prefix);
-    const topic = `${prefix}-input`;
-    proxies = await ProxySet.create({
-      toxiproxyUrl: opts.toxiproxy,
-      name: `${prefix}-producer`,
-      brokers: cluster.brokers,
-    });
-    await cluster.createTopic(
-      topic,
-      profile.workload.partitions,
-      profile.workload.replicationFactor,
-    );
-    fs.mkdirSync(dir, { recursive: true });
+    const withProcessor = profile.processor.enabled;
+    const topics = {
+      input: `${prefix}-input`,
+      ...(withProcessor ? { output: `${prefix}-output` } : {}),
+    };
+    for (const role of withProcessor
+      ? (["producer", "processor"] as const)
+      : (["producer"] as const)) {
+      proxies[role] = await ProxySet.create({
+        toxiproxyUrl: opts.toxiproxy,
+        name: `${prefix}-${role}`,
+        brokers: cluster.brokers,
+      });
+    }
+    for (const topic of Object.values(topics)) {
+      await cluster.createTopic(
+        topic,
+        profile.workload.partitions,
+        profile.workload.replicationFactor,
+      );
+    }
+    const groups = [`${prefix}-drain`, `${prefix}-resolve`, `${prefix}-processor`];
     const info: RunInfo = {
       runId,
       profile,
@@ -75,152 +80,89 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       bootstrap: opts.bootstrap,
       toxiproxy: opts.toxiproxy,
       prefix,
-      topics: { input: topic },
-      groups: [`${prefix}-drain`, `${prefix}-resolve`],
-      proxies: proxies.names(),
+      topics,
+      groups,
+      proxies: Object.values(proxies).flatMap((p) => p.names()),
       startedAt: new Date().toISOString(),
     };
     writeRunInfo(dir, info);
-    const leader = await cluster.leaderOf(topic, 0);
-    const { interrupted, warnings } = await produceUnderFaults(
+    const coordinators = await Promise.all([
+      cluster.coordinatorOf("__consumer_offsets", `${prefix}-processor`),
+      cluster.coordinatorOf("__transaction_state", `${prefix}-processor-tx`),
+    ]);
+    const { interrupted, warnings } = await executePipeline({
       opts,
       dir,
       info,
+      direct,
+      cluster,
       proxies,
       schedule,
-      leader,
-      direct,
-    );
-    await proxies.remove();
-    if (interrupted) return { interrupted: true, dir };
-
-    await drainTopic({
-      kafka: direct,
-      bootstrap: opts.bootstrap,
-      runId,
-      topic,
-      groupId: `${prefix}-drain`,
-      file: runFiles(dir).drain,
-      readCommitted: true,
+      leaders: await cluster.leadersOf(topics.input),
+      coordinators: [...new Set(coordinators.filter((c) => c !== undefined))],
     });
+    await removeProxies();
+    if (interrupted) return { interrupted: true, dir };
+    await drainAll(direct, info, dir);
     const report = await judgeRunDir(dir, warnings);
-    if (!opts.keep) await cluster.deleteOwn(prefix, [topic], info.groups);
+    if (!opts.keep) await cluster.deleteOwn(prefix, Object.values(topics), groups);
     return { interrupted: false, report, dir };
   } finally {
-    await proxies?.remove();
+    await removeProxies();
     await cluster.close();
   }
 }
 
-/** Runs the producers and the nemesis until done, interrupted, or failed. */
-async function produceUnderFaults(
-  opts: RunOptions,
-  dir: string,
-  info: RunInfo,
-  proxies: ProxySet,
-  schedule: ScheduledFault[],
-  leader: number,
-  direct: kafkajs.Kafka,
-): Promise<{ interrupted: boolean; warnings: string[] }> {
-  const { profile } = opts;
-  const history = await HistoryWriter.open(runFiles(dir).history);
-  const t0 = Date.now();
-  const clock = () => Date.now() - t0;
-  const progress: Progress = { sent: 0, acked: 0, failed: 0, unknown: 0 };
-  const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  opts.signal?.addEventListener("abort", onAbort);
-  const limit = profile.workload.duration
-    ? setTimeout(() => stop.abort(), profile.workload.duration)
-    : undefined;
-  // A crash between here and the end still leaves a judgeable history on disk.
-  const onExit = () => history.flushSync();
-  process.on("exit", onExit);
-  let failure: unknown;
-  const nemesis = new Nemesis({
-    proxies,
-    schedule,
-    leader,
-    history,
-    clock,
-    sent: () => progress.sent,
-    onError: (err) => {
-      failure ??= err;
-      stop.abort();
-    },
-  });
-  const ticker = opts.onProgress
-    ? setInterval(() => opts.onProgress?.(progress, nemesis.active()), 200)
-    : undefined;
-  history.append({
-    type: "run",
-    runId: info.runId,
-    profile: profile.name,
-    seed: info.seed,
-    startedAt: info.startedAt,
-    topics: info.topics,
-    acks: profile.producer.acks,
-  });
-  await history.flush();
-  try {
-    nemesis.start();
-    const kafka = kafkaClient({
-      clientId: `${info.prefix}-producer`,
-      brokers: proxies.brokers.map((b) => `${b.host}:${b.port}`),
-      route: proxies.route(),
-      requestTimeoutMs: profile.producer.requestTimeoutMs,
-      retries: profile.producer.retries,
+/**
+ * The final drain, over a direct connection: the input topic read_committed, and the output
+ * topic both read_committed (what downstream readers see) and read_uncommitted (aborted too).
+ */
+async function drainAll(direct: kafkajs.Kafka, info: RunInfo, dir: string): Promise<void> {
+  const files = runFiles(dir);
+  const drain = (topic: string, file: string, readCommitted: boolean, group: string) =>
+    drainTopic({
+      kafka: direct,
+      bootstrap: info.bootstrap,
+      runId: info.runId,
+      topic,
+      groupId: `${info.prefix}-${group}`,
+      file,
+      readCommitted,
     });
-    const producers = profile.workload.producers;
-    const share = Math.ceil(profile.workload.messages / producers);
-    await Promise.all(
-      Array.from({ length: producers }, (_, producerId) =>
-        runProducer({
-          kafka,
-          runId: info.runId,
-          topic: info.topics.input,
-          producerId,
-          messages: Math.min(share, profile.workload.messages - share * producerId),
-          transactionalId: profile.producer.transactional
-            ? `${info.prefix}-tx-${producerId}`
-            : undefined,
-          settings: profile.producer,
-          workload: profile.workload,
-          history,
-          clock,
-          progress,
-          signal: stop.signal,
-          resolveInDoubt: (doubt) => resolveInDoubt(direct, `${info.prefix}-resolve`, doubt),
-        }),
-      ),
+  await drain(info.topics.input, files.drain, true, "drain");
+  if (info.topics.output) {
+    await drain(info.topics.output, files.drainOutput, true, "drain-output");
+    await drain(
+      info.topics.output,
+      files.drainOutputUncommitted,
+      false,
+      "drain-output-uncommitted",
     );
-  } catch (err) {
-    failure ??= err;
-  } finally {
-    clearTimeout(limit);
-    clearInterval(ticker);
-    opts.signal?.removeEventListener("abort", onAbort);
-    await nemesis.heal().catch((err: unknown) => (failure ??= err));
   }
-  const interrupted = opts.signal?.aborted === true;
-  const warnings = nemesis
-    .neverStarted()
-    .map((label) => `fault ${label} never started: the run ended before its start point`);
-  history.append({
-    type: "end",
-    time: clock(),
-    reason: failure ? "error" : interrupted ? "interrupted" : "completed",
-    ...(failure ? { error: String(failure) } : {}),
+}
+
+function directClient(prefix: string, bootstrap: string): kafkajs.Kafka {
+  const brokers = bootstrap.split(",").map((b) => b.trim());
+  return kafkaClient({
+    clientId: `${prefix}-admin`,
+    brokers,
+    retries: 2,
+    connectionTimeoutMs: 2000,
   });
-  await history.close();
-  process.off("exit", onExit);
-  if (failure) throw failure;
-  return { interrupted, warnings };
+}
+
+/** A run directory holds one run: appending a second history would mix two runs. */
+function refuseUsedDir(dir: string): void {
+  if (fs.existsSync(runFiles(dir).history) || fs.existsSync(runFiles(dir).info)) {
+    throw new UsageError(`--out ${dir}: already holds a run; give each run its own directory`);
+  }
+  fs.mkdirSync(dir, { recursive: true });
 }
 
 function checkTargets(schedule: ScheduledFault[], cluster: Cluster): void {
   const ids = new Set(cluster.brokers.map((b) => b.nodeId));
   for (const f of schedule) {
+    if (!isNetworkFault(f.fault)) continue;
     const t = f.fault.target;
     if (t.startsWith("broker-") && !ids.has(Number(t.slice(7)))) {
       throw new UsageError(
@@ -236,28 +178,16 @@ function checkTargets(schedule: ScheduledFault[], cluster: Cluster): void {
  */
 export async function reconcileDir(dir: string): Promise<Report> {
   const files = runFiles(dir);
-  if (fs.existsSync(files.drain)) return judgeRunDir(dir);
   const info = readRunInfo(dir);
-  const brokers = info.bootstrap.split(",");
-  const direct = kafkaClient({
-    clientId: `${info.prefix}-admin`,
-    brokers,
-    retries: 2,
-    connectionTimeoutMs: 2000,
-  });
+  const drained =
+    fs.existsSync(files.drain) &&
+    (!info.topics.output || fs.existsSync(files.drainOutputUncommitted));
+  if (drained) return judgeRunDir(dir);
+  const direct = directClient(info.prefix, info.bootstrap);
   const cluster = await Cluster.connect(direct, info.bootstrap);
   try {
-    const group = `${info.prefix}-drain`;
-    await drainTopic({
-      kafka: direct,
-      bootstrap: info.bootstrap,
-      runId: info.runId,
-      topic: info.topics.input,
-      groupId: group,
-      file: files.drain,
-      readCommitted: true,
-    });
-    await cluster.deleteOwn(info.prefix, [], [group]);
+    await drainAll(direct, info, dir);
+    await cluster.deleteOwn(info.prefix, [], info.groups);
   } finally {
     await cluster.close();
   }

@@ -44,3 +44,13 @@ function routedSockets(route: Route): ISocketFactory {
     return socket;
   };
 }
+
+/**
+ * kafkajs registers a transactional id only at the first `transaction()`. Doing it at once
+ * fences any older producer with the same id and makes the coordinator finish that producer's
+ * open transaction (abort it, or complete a commit already under way).
+ */
+export async function initTransactions(producer: kafkajs.Producer): Promise<void> {
+  const tx = await producer.transaction();
+  await tx.abort(); // nothing was sent in it: no request goes out
+}

@@ -71,17 +71,21 @@ export async function drainTopic(opts: DrainOptions): Promise<DrainStats> {
             }
             stats.records += lines.length;
             if (lines.length > 0) out.write(`${lines.join("\n")}\n`);
-            lastProgress = Date.now();
-            if (Number(batch.lastOffset()) >= (targets.get(batch.partition) ?? 0) - 1) {
-              pending.delete(batch.partition);
-            }
-            if (pending.size === 0) {
-              clearInterval(idle);
-              resolve();
-            }
           },
         })
         .catch(reject);
+      // Fired after every fetched batch, also one of only aborted records and markers, which
+      // never reaches eachBatch: that is how a partition ending in an aborted transaction ends.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        const p = payload as { partition: number; lastOffset: string };
+        lastProgress = Date.now();
+        if (Number(p.lastOffset) >= (targets.get(p.partition) ?? 0) - 1)
+          pending.delete(p.partition);
+        if (pending.size === 0) {
+          clearInterval(idle);
+          resolve();
+        }
+      });
     });
   } finally {
     await consumer.disconnect().catch(() => {});

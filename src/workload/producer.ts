@@ -1,9 +1,10 @@
 import kafkajs from "kafkajs";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Outcome } from "../history/events.js";
+import type { Outcome, SendCompleted } from "../history/events.js";
 import type { HistoryWriter } from "../history/writer.js";
 import type { Profile } from "../profiles/schema.js";
 
+import { initTransactions } from "./client.js";
 import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "./headers.js";
 import type { Fate, InDoubt } from "./resolve.js";
 
@@ -103,7 +104,7 @@ function buildMessages(
 
 interface SendResult {
   outcome: Outcome;
-  detail: { offsets?: Record<string, string>; error?: string };
+  detail: Pick<SendCompleted, "offsets" | "error" | "resolved">;
 }
 
 /**
@@ -198,7 +199,7 @@ class ProducerClient {
     const resolve = this.opts.resolveInDoubt;
     if (!offsets || !resolve) return { outcome: "unknown", detail: { error } };
     try {
-      await this.connected();
+      await initTransactions(await this.connected());
     } catch {
       return { outcome: "unknown", detail: { offsets, error } };
     }
@@ -209,8 +210,8 @@ class ProducerClient {
       producer: this.opts.producerId,
       from,
     });
-    if (fate === "committed") return { outcome: "ok", detail: { offsets } };
-    if (fate === "aborted") return { outcome: "fail", detail: { error } };
+    if (fate === "committed") return { outcome: "ok", detail: { offsets, resolved: fate } };
+    if (fate === "aborted") return { outcome: "fail", detail: { error, resolved: fate } };
     return { outcome: "unknown", detail: { offsets, error } };
   }
 

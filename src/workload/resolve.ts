@@ -34,18 +34,25 @@ export async function resolveInDoubt(
     await consumer.subscribe({ topic: doubt.topic, fromBeginning: false });
     const fate = new Promise<Fate>((resolve) => {
       const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      let visibleAtBase: boolean | undefined;
       void consumer.run({
         eachBatch: async ({ batch }) => {
           if (batch.partition !== partition) return;
-          const verdict = judgeBatch(batch, base, doubt);
-          if (verdict) {
-            clearTimeout(timer);
-            resolve(verdict);
-          }
+          const first = batch.messages.find((m) => BigInt(m.offset) >= BigInt(base));
+          if (first) visibleAtBase = first.offset === base && isBatchStart(first, doubt);
         },
       });
       consumer.on(consumer.events.GROUP_JOIN, () => {
         consumer.seek({ topic: doubt.topic, partition, offset: base });
+      });
+      // Fired for every fetched batch, also one whose records were all aborted (and so never
+      // reach eachBatch): once a batch spans the base offset, what was visible there decides.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        const p = payload as { partition: number; firstOffset: string | null; lastOffset: string };
+        if (p.partition !== partition || p.firstOffset === null) return;
+        if (BigInt(p.firstOffset) > BigInt(base) || BigInt(p.lastOffset) < BigInt(base)) return;
+        clearTimeout(timer);
+        resolve(visibleAtBase ? "committed" : "aborted");
       });
     });
     return await fate;
@@ -54,14 +61,6 @@ export async function resolveInDoubt(
   } finally {
     await consumer.disconnect().catch(() => {});
   }
-}
-
-function judgeBatch(batch: kafkajs.Batch, base: string, doubt: InDoubt): Fate {
-  const first = batch.messages.find((m) => BigInt(m.offset) >= BigInt(base));
-  if (first && first.offset === base) return isBatchStart(first, doubt) ? "committed" : undefined;
-  // Past the base offset with nothing visible there: the records were aborted.
-  if (first || BigInt(batch.lastOffset()) >= BigInt(base)) return "aborted";
-  return undefined;
 }
 
 function isBatchStart(m: kafkajs.KafkaMessage, doubt: InDoubt): boolean {

@@ -1,5 +1,5 @@
 import type { Proxy as ToxiProxy } from "toxiproxy-node-client";
-import type { Fault, FaultType } from "../spec.js";
+import type { NetworkFault, NetworkFaultType } from "../spec.js";
 import { bandwidth } from "./bandwidth.js";
 import { cutConnection } from "./cut-connection.js";
 import { dropAcks } from "./drop-acks.js";
@@ -9,11 +9,11 @@ import { slowClose } from "./slow-close.js";
 
 /** How one fault type breaks one broker's proxy, and how it heals it. */
 export interface FaultAction {
-  start(proxy: ToxiProxy, fault: Fault, toxicName: string): Promise<ToxiProxy | void>;
+  start(proxy: ToxiProxy, fault: NetworkFault, toxicName: string): Promise<ToxiProxy | void>;
   stop(proxy: ToxiProxy, toxicName: string): Promise<ToxiProxy | void>;
 }
 
-export const ACTIONS: Record<FaultType, FaultAction> = {
+export const ACTIONS: Record<NetworkFaultType, FaultAction> = {
   "cut-connection": cutConnection,
   "drop-acks": dropAcks,
   latency,

@@ -1,0 +1,299 @@
+// Producer overhead benchmark: the tool's producer path (runProducer + a real HistoryWriter)
+// against a bare kafkajs producer sending the same messages through the same Toxiproxy proxy.
+// Rounds alternate a, b, a, b, … on one cluster to cancel drift. Target: b/a ≥ 0.90.
+//   npm run build && node bench/producer.mjs [--messages 200000] [--rounds 3] [--warmup 20000]
+//     [--bootstrap 127.0.0.1:9092] [--toxiproxy http://127.0.0.1:8474] [--strict]
+// Exits non-zero on an error or a short count; with --strict also when b/a misses the target.
+// Everything it creates is named kc-bench-* and removed at the end, also on error or Ctrl-C.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { ProxySet } from "../dist/faults/proxies.js";
+import { HistoryWriter } from "../dist/history/writer.js";
+import { loadProfile } from "../dist/profiles/load.js";
+import { Cluster } from "../dist/run/cluster.js";
+import { kafkaClient } from "../dist/workload/client.js";
+import { runProducer } from "../dist/workload/producer.js";
+
+const { values: args } = parseArgs({
+  options: {
+    messages: { type: "string", default: "200000" },
+    rounds: { type: "string", default: "3" },
+    warmup: { type: "string", default: "20000" },
+    strict: { type: "boolean", default: false },
+    bootstrap: { type: "string", default: "127.0.0.1:9092" },
+    toxiproxy: { type: "string", default: "http://127.0.0.1:8474" },
+  },
+});
+const MESSAGES = wholeArg("messages", 1);
+const ROUNDS = wholeArg("rounds", 1);
+const WARMUP = wholeArg("warmup", 0);
+const TARGET_RATIO = 0.9;
+const BENCH_ID = `kc-bench-${Date.now().toString(36)}-${process.pid}`;
+const RUN_ID = BENCH_ID;
+// The headers the tool stamps on every message (src/workload/headers.ts).
+const HEADER_RUN = "kc-run";
+const HEADER_PRODUCER = "kc-producer";
+const HEADER_SEQ = "kc-seq";
+
+function wholeArg(name, min) {
+  const n = Number(args[name]);
+  if (!Number.isInteger(n) || n < min) {
+    console.error(`--${name}: expected a whole number ≥ ${min}, got ${args[name]}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+// Ctrl-C / SIGTERM stop the current round; the finally blocks then clean up. Repeats are
+// ignored so that a second Ctrl-C cannot cut the cleanup short.
+const stop = new globalThis.AbortController();
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    if (!stop.signal.aborted) {
+      console.error(`\n${sig}: stopping, cleaning up kc-bench-* topics and proxies`);
+    }
+    stop.abort();
+  });
+}
+
+/** Same messages as the tool's buildMessages: key k<seq % keys>, fixed payload, 3 string headers. */
+function buildMessages(workload, producerId, from, to, payload) {
+  const keys = workload.keys;
+  const producer = String(producerId);
+  const messages = new Array(to - from + 1);
+  for (let seq = from; seq <= to; seq += 1) {
+    messages[seq - from] = {
+      key: keys > 0 ? `k${seq % keys}` : null,
+      value: payload,
+      headers: { [HEADER_RUN]: RUN_ID, [HEADER_PRODUCER]: producer, [HEADER_SEQ]: String(seq) },
+    };
+  }
+  return messages;
+}
+
+/** A kafkajs client routed through the proxy set, configured as the tool configures it. */
+function proxiedClient(proxies, profile, clientId) {
+  return kafkaClient({
+    clientId,
+    brokers: proxies.brokers.map((b) => `${b.host}:${b.port}`),
+    route: proxies.route(),
+    requestTimeoutMs: profile.producer.requestTimeoutMs,
+    retries: profile.producer.retries,
+  });
+}
+
+/** (a) Bare kafkajs: same producer settings as the tool's ProducerClient, one send at a time. */
+async function baseline({ proxies, profile, topic, messages }) {
+  const settings = profile.producer;
+  const kafka = proxiedClient(proxies, profile, `${BENCH_ID}-bare`);
+  const payload = Buffer.alloc(profile.workload.messageSize, "x");
+  const start = performance.now();
+  const producer = kafka.producer({
+    idempotent: settings.idempotent,
+    maxInFlightRequests: settings.maxInFlight,
+    allowAutoTopicCreation: false,
+    retry: {
+      retries: settings.retries,
+      initialRetryTime: settings.retryBackoffMs,
+      maxRetryTime: Math.max(settings.retryBackoffMs, 1000),
+    },
+  });
+  let acked = 0;
+  await producer.connect();
+  try {
+    for (let from = 0; from < messages && !stop.signal.aborted; from += settings.batchSize) {
+      const to = Math.min(from + settings.batchSize, messages) - 1;
+      await producer.send({
+        topic,
+        messages: buildMessages(profile.workload, 0, from, to, payload),
+        acks: settings.acks,
+      });
+      acked += to - from + 1;
+    }
+  } finally {
+    await producer.disconnect().catch(() => {});
+  }
+  const seconds = (performance.now() - start) / 1000;
+  return { seconds, acked };
+}
+
+/** (b) The tool: runProducer with a real HistoryWriter on a temp file; counts the file writes. */
+async function tool({ proxies, profile, topic, messages, tmpDir, label }) {
+  const kafka = proxiedClient(proxies, profile, `${BENCH_ID}-tool`);
+  const file = path.join(tmpDir, `${label}.jsonl`);
+  const history = await HistoryWriter.open(file);
+  // Count write calls on the writer's file handle (the only instrumentation; negligible cost).
+  let writes = 0;
+  const handle = history.file;
+  const write = handle.write.bind(handle);
+  handle.write = (...rest) => {
+    writes += 1;
+    return write(...rest);
+  };
+  const progress = { sent: 0, acked: 0, failed: 0, unknown: 0 };
+  const t0 = Date.now();
+  const start = performance.now();
+  try {
+    await runProducer({
+      kafka,
+      runId: RUN_ID,
+      topic,
+      producerId: 0,
+      messages,
+      settings: profile.producer,
+      workload: profile.workload,
+      history,
+      clock: () => Date.now() - t0,
+      progress,
+      signal: stop.signal,
+    });
+  } finally {
+    await history.close();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const bytes = fs.statSync(file).size;
+  fs.rmSync(file, { force: true });
+  const batches = Math.ceil(messages / profile.producer.batchSize);
+  return { seconds, acked: progress.acked, progress, bytes, writes, batches };
+}
+
+function median(xs) {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const fmt = (n) => Math.round(n).toLocaleString("en");
+
+async function main() {
+  const profile = await loadProfile("at-least-once");
+  profile.workload = { ...profile.workload, rate: 0, messages: MESSAGES };
+  const brokers = args.bootstrap.split(",").map((b) => b.trim());
+  const direct = kafkaClient({
+    clientId: `${BENCH_ID}-admin`,
+    brokers,
+    retries: 2,
+    connectionTimeoutMs: 2000,
+  });
+  const cluster = await Cluster.connect(direct, args.bootstrap);
+  const topics = [];
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "kc-bench-"));
+  let proxies;
+  let failed = false;
+  try {
+    proxies = await ProxySet.create({
+      toxiproxyUrl: args.toxiproxy,
+      name: `${BENCH_ID}-producer`,
+      brokers: cluster.brokers,
+    });
+    const freshTopic = async (label) => {
+      const topic = `${BENCH_ID}-${label}`;
+      topics.push(topic);
+      await cluster.createTopic(
+        topic,
+        profile.workload.partitions,
+        profile.workload.replicationFactor,
+      );
+      return topic;
+    };
+    const { producer: p, workload: w } = profile;
+    console.log(
+      `producer bench  ${fmt(MESSAGES)} msgs × ${ROUNDS} rounds each, ${w.messageSize} B, ` +
+        `batch ${p.batchSize}, acks=${p.acks === -1 ? "all" : p.acks}, ${w.partitions} partitions, ` +
+        `${w.keys} keys, via Toxiproxy ${proxies.names().join(",")}`,
+    );
+
+    if (WARMUP > 0) {
+      const n = Math.min(WARMUP, MESSAGES);
+      await baseline({ proxies, profile, topic: await freshTopic("warm-a"), messages: n });
+      await tool({
+        proxies,
+        profile,
+        topic: await freshTopic("warm-b"),
+        messages: n,
+        tmpDir,
+        label: "warm-b",
+      });
+      console.log(`warm-up         ${fmt(n)} msgs each (not counted)`);
+    }
+
+    const rates = { a: [], b: [] };
+    let last;
+    for (let round = 1; round <= ROUNDS && !stop.signal.aborted; round += 1) {
+      const a = await baseline({
+        proxies,
+        profile,
+        topic: await freshTopic(`a${round}`),
+        messages: MESSAGES,
+      });
+      if (stop.signal.aborted) break;
+      if (a.acked !== MESSAGES) throw new Error(`baseline acked ${a.acked} of ${MESSAGES}`);
+      rates.a.push(MESSAGES / a.seconds);
+      console.log(
+        `round ${round} (a) bare kafkajs   ${fmt(MESSAGES / a.seconds).padStart(9)} msgs/s  (${a.seconds.toFixed(2)} s)`,
+      );
+
+      const b = await tool({
+        proxies,
+        profile,
+        topic: await freshTopic(`b${round}`),
+        messages: MESSAGES,
+        tmpDir,
+        label: `b${round}`,
+      });
+      if (stop.signal.aborted) break;
+      if (b.acked !== MESSAGES) {
+        throw new Error(`tool acked ${b.acked} of ${MESSAGES} (${JSON.stringify(b.progress)})`);
+      }
+      rates.b.push(MESSAGES / b.seconds);
+      last = b;
+      console.log(
+        `round ${round} (b) kafka-chaos    ${fmt(MESSAGES / b.seconds).padStart(9)} msgs/s  (${b.seconds.toFixed(2)} s)`,
+      );
+    }
+    if (stop.signal.aborted) throw new Error("interrupted");
+
+    const a = median(rates.a);
+    const b = median(rates.b);
+    const ratio = b / a;
+    const spread = (xs) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
+    const paired = rates.b.map((x, i) => (x / rates.a[i]).toFixed(3));
+    console.log(
+      `median (a)      ${fmt(a)} msgs/s  bare kafkajs through the proxy (range ${spread(rates.a)})`,
+    );
+    console.log(
+      `median (b)      ${fmt(b)} msgs/s  kafka-chaos runProducer + HistoryWriter (range ${spread(rates.b)})`,
+    );
+    console.log(
+      `ratio b/a       ${ratio.toFixed(3)} (target ≥ ${TARGET_RATIO.toFixed(2)}; per round ${paired.join(", ")})`,
+    );
+    console.log(
+      `history         ${(last.bytes / MESSAGES).toFixed(2)} bytes/message, ` +
+        `${(last.writes / last.batches).toFixed(2)} writes/batch ` +
+        `(${fmt(last.bytes)} B in ${fmt(last.writes)} writes for ${fmt(last.batches)} batches)`,
+    );
+    console.log(
+      "kafka ceiling   skipped (ProducerPerformance needs kafka-tools, not in the stack's libs)",
+    );
+    if (ratio < TARGET_RATIO) {
+      console.error(`producer overhead above target: b/a ${ratio.toFixed(3)} < ${TARGET_RATIO}`);
+      failed = args.strict;
+    }
+  } finally {
+    await proxies?.remove().catch(() => {});
+    if (topics.length > 0) {
+      await cluster.deleteMatching({ test: (n) => n.startsWith("kc-bench-") }, topics, []);
+    }
+    await cluster.close();
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+  }
+  if (failed) process.exitCode = 1;
+}
+
+main().catch((err) => {
+  console.error(`producer bench failed: ${err?.stack ?? err}`);
+  process.exitCode = 1;
+});
