@@ -47,7 +47,10 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option("--topic-prefix <prefix>", "prefix of the run's topics and groups (default kc-<runId>)")
     .option("--out <dir>", "run directory (default ./kafka-chaos-runs/<runId>)")
     .option("--json <file>", "write the JSON report to a file, or - for stdout")
+    .option("--junit <file>", "write a JUnit XML report (one test case per hop)")
     .option("--keep", "keep the run's topics afterwards", false)
+    .option("--max-duration <time>", "stop and fail (exit 3) a run that takes longer, e.g. 5m")
+    .option("--dry-run", "print the plan (topics, groups, proxies, fault schedule) and exit", false)
     .action(async (opts) => setCode(await runCommand(opts)));
 
   program
@@ -55,6 +58,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .description("re-judge a finished or interrupted run from its directory")
     .argument("<run-dir>")
     .option("--json <file>", "write the JSON report to a file, or - for stdout")
+    .option("--junit <file>", "write a JUnit XML report (one test case per hop)")
     .action(async (dir: string, opts) => setCode(await reconcileCommand(dir, opts)));
 
   program

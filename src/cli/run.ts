@@ -1,5 +1,11 @@
+import fs from "node:fs";
 import ora from "ora";
+import { parseDuration } from "../faults/spec.js";
 import { applyOverrides, loadProfile } from "../profiles/load.js";
+import { publishToGithub } from "../report/github.js";
+import { renderJunit } from "../report/junit.js";
+import type { Report } from "../report/report.js";
+import { planRun } from "../run/plan.js";
 import { reconcileDir, runChaos } from "../run/run.js";
 import { emitReport, verdictCode } from "./output.js";
 
@@ -14,7 +20,10 @@ interface RunFlags {
   topicPrefix?: string;
   out?: string;
   json?: string;
+  junit?: string;
   keep: boolean;
+  maxDuration?: string;
+  dryRun: boolean;
 }
 
 export const INTERRUPTED = 130;
@@ -25,6 +34,21 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     duration: flags.duration,
     faults: flags.fault,
   });
+  if (flags.dryRun) {
+    const plan = await planRun({
+      profile,
+      bootstrap: flags.bootstrap,
+      toxiproxy: flags.toxiproxy,
+      seed: flags.seed,
+      topicPrefix: flags.topicPrefix,
+    });
+    process.stdout.write(plan);
+    return 0;
+  }
+  const maxDurationMs =
+    flags.maxDuration === undefined
+      ? undefined
+      : parseDuration(flags.maxDuration, "--max-duration");
   const quiet = flags.json === "-" || !process.stderr.isTTY;
   const spinner = quiet
     ? undefined
@@ -37,6 +61,14 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  let overran = false;
+  const guard =
+    maxDurationMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          overran = true;
+          interrupt.abort();
+        }, maxDurationMs);
   try {
     const result = await runChaos({
       profile,
@@ -54,24 +86,42 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       },
     });
     spinner?.stop();
+    if (result.interrupted && overran) {
+      console.error(
+        `kafka-chaos: the run exceeded --max-duration ${flags.maxDuration} and was stopped; ` +
+          `it was not judged. Judge what happened with: kafka-chaos reconcile ${result.dir}`,
+      );
+      return 3;
+    }
     if (result.interrupted) {
       console.error(
         `kafka-chaos: run interrupted; its topic is kept. Judge it with: kafka-chaos reconcile ${result.dir}`,
       );
       return INTERRUPTED;
     }
-    emitReport(result.report, flags.json);
+    publish(result.report, flags);
     if (flags.json !== "-") console.error(`run directory: ${result.dir}`);
     return verdictCode(result.report);
   } finally {
+    clearTimeout(guard);
     spinner?.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
 }
 
-export async function reconcileCommand(dir: string, flags: { json?: string }): Promise<number> {
+export async function reconcileCommand(
+  dir: string,
+  flags: { json?: string; junit?: string },
+): Promise<number> {
   const report = await reconcileDir(dir);
-  emitReport(report, flags.json);
+  publish(report, flags);
   return verdictCode(report);
+}
+
+/** Table or JSON, plus the CI-gate outputs: JUnit XML and, in GitHub Actions, a summary. */
+function publish(report: Report, flags: { json?: string; junit?: string }): void {
+  emitReport(report, flags.json);
+  if (flags.junit) fs.writeFileSync(flags.junit, renderJunit([report]));
+  publishToGithub(report);
 }

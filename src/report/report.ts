@@ -22,8 +22,10 @@ export interface Report {
   processor: ProcessorSummary | null;
   violations: Violation[];
   verdict: "pass" | "violation";
-  /** false when the run was interrupted: the history ends without an end event */
+  /** true only when the history ends with a completed run (not interrupted, crashed or failed) */
   complete: boolean;
+  /** how the history ended: completed, interrupted, error, or null when it just stops (crash) */
+  endReason: Reconciliation["endReason"];
   warnings: string[];
 }
 
@@ -34,7 +36,12 @@ export function buildReport(
   warnings: string[] = [],
 ): Report {
   const all = [...warnings, ...unackedLossWarnings(info, judgement)];
-  if (!rec.complete) all.push("the run was interrupted: sends without an outcome count as unknown");
+  const complete = rec.endReason === "completed";
+  if (!complete) {
+    all.push(
+      `the run did not complete (${rec.endReason ?? "no end recorded"}): sends without an outcome count as unknown`,
+    );
+  }
   return {
     runId: info.runId,
     profile: info.profile.name,
@@ -48,7 +55,8 @@ export function buildReport(
     processor: rec.processor,
     violations: judgement.violations,
     verdict: judgement.verdict,
-    complete: rec.complete,
+    complete,
+    endReason: rec.endReason,
     warnings: all,
   };
 }

@@ -47,3 +47,18 @@ export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
   return `${stamp}-${Math.random().toString(36).slice(2, 6)}`;
 }
+
+/** Every name a run creates on the cluster and in Toxiproxy; all start with the prefix. */
+export function runNames(prefix: string, withProcessor: boolean) {
+  return {
+    topics: {
+      input: `${prefix}-input`,
+      ...(withProcessor ? { output: `${prefix}-output` } : {}),
+    },
+    groups: [`${prefix}-drain`, `${prefix}-resolve`, `${prefix}-processor`].concat(
+      withProcessor ? [`${prefix}-drain-output`, `${prefix}-drain-output-uncommitted`] : [],
+    ),
+    roles: withProcessor ? (["producer", "processor"] as const) : (["producer"] as const),
+    proxy: (role: string) => `${prefix}-${role}`,
+  };
+}

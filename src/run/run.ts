@@ -13,7 +13,14 @@ import type { Progress } from "../workload/producer.js";
 import { Cluster } from "./cluster.js";
 import { judgeRunDir } from "./judge.js";
 import { executePipeline, type PipelineContext } from "./pipeline.js";
-import { newRunId, readRunInfo, runFiles, writeRunInfo, type RunInfo } from "./run-dir.js";
+import {
+  newRunId,
+  readRunInfo,
+  runFiles,
+  runNames,
+  writeRunInfo,
+  type RunInfo,
+} from "./run-dir.js";
 
 export interface RunOptions {
   profile: Profile;
@@ -38,11 +45,8 @@ export type RunResult =
  */
 export async function runChaos(opts: RunOptions): Promise<RunResult> {
   const { profile } = opts;
-  const runId = newRunId();
-  const prefix = opts.topicPrefix ?? `kc-${runId}`;
+  const { runId, prefix, seed, schedule } = startPlan(opts);
   const dir = path.resolve(opts.outDir ?? path.join("kafka-chaos-runs", runId));
-  const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const schedule = planSchedule(profile.faults, { seed, messages: profile.workload.messages });
   const direct = directClient(prefix, opts.bootstrap);
   refuseUsedDir(dir);
   const cluster = await Cluster.connect(direct, opts.bootstrap);
@@ -51,17 +55,12 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
   try {
     checkTargets(schedule, cluster);
     await cluster.assertPrefixFree(prefix);
-    const withProcessor = profile.processor.enabled;
-    const topics = {
-      input: `${prefix}-input`,
-      ...(withProcessor ? { output: `${prefix}-output` } : {}),
-    };
-    for (const role of withProcessor
-      ? (["producer", "processor"] as const)
-      : (["producer"] as const)) {
+    const names = runNames(prefix, profile.processor.enabled);
+    const { topics, groups } = names;
+    for (const role of names.roles) {
       proxies[role] = await ProxySet.create({
         toxiproxyUrl: opts.toxiproxy,
-        name: `${prefix}-${role}`,
+        name: names.proxy(role),
         brokers: cluster.brokers,
       });
     }
@@ -72,7 +71,6 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
         profile.workload.replicationFactor,
       );
     }
-    const groups = [`${prefix}-drain`, `${prefix}-resolve`, `${prefix}-processor`];
     const info: RunInfo = {
       runId,
       profile,
@@ -141,7 +139,7 @@ async function drainAll(direct: kafkajs.Kafka, info: RunInfo, dir: string): Prom
   }
 }
 
-function directClient(prefix: string, bootstrap: string): kafkajs.Kafka {
+export function directClient(prefix: string, bootstrap: string): kafkajs.Kafka {
   const brokers = bootstrap.split(",").map((b) => b.trim());
   return kafkaClient({
     clientId: `${prefix}-admin`,
@@ -149,6 +147,19 @@ function directClient(prefix: string, bootstrap: string): kafkajs.Kafka {
     retries: 2,
     connectionTimeoutMs: 2000,
   });
+}
+
+/** Run id, prefix, seed and the concrete fault schedule of a new run. */
+export function startPlan(opts: Pick<RunOptions, "profile" | "seed" | "topicPrefix">) {
+  const runId = newRunId();
+  const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const { faults, workload } = opts.profile;
+  return {
+    runId,
+    prefix: opts.topicPrefix ?? `kc-${runId}`,
+    seed,
+    schedule: planSchedule(faults, { seed, messages: workload.messages }),
+  };
 }
 
 /** A run directory holds one run: appending a second history would mix two runs. */

@@ -1,0 +1,50 @@
+import { formatFault } from "../faults/spec.js";
+import type { ScheduleTime } from "../faults/schedule.js";
+import { Cluster } from "./cluster.js";
+import { runNames } from "./run-dir.js";
+import { directClient, startPlan, type RunOptions } from "./run.js";
+
+/**
+ * `run --dry-run`: what a run would create and break, without creating or breaking anything.
+ * The cluster is only asked for its brokers (read-only), to name the proxies.
+ */
+export async function planRun(
+  opts: Pick<RunOptions, "profile" | "seed" | "topicPrefix" | "bootstrap" | "toxiproxy">,
+): Promise<string> {
+  const { profile } = opts;
+  const { runId, prefix, seed, schedule } = startPlan(opts);
+  const names = runNames(prefix, profile.processor.enabled);
+  const cluster = await Cluster.connect(directClient(prefix, opts.bootstrap), opts.bootstrap);
+  const brokers = cluster.brokers;
+  await cluster.close();
+  const w = profile.workload;
+  const lines = [
+    `plan for profile ${profile.name} (claims ${profile.claims}), run id ${runId}, seed ${seed}`,
+    `workload: ${w.messages} messages of ${w.messageSize} bytes, ${w.rate || "unlimited"} msg/s, ${w.producers} producer(s)`,
+    `processor: ${profile.processor.enabled ? `commit ${profile.processor.commit}, ${profile.processor.workers} worker(s)` : "none"}`,
+    "topics to create (deleted after the run unless --keep):",
+    ...Object.values(names.topics).map(
+      (t) => `  ${t}  partitions ${w.partitions}, replication factor ${w.replicationFactor}`,
+    ),
+    `consumer groups: ${names.groups.join(", ")}`,
+    `Toxiproxy proxies at ${opts.toxiproxy} (removed after the run):`,
+    ...names.roles.flatMap((role) =>
+      brokers.map((b) => `  ${names.proxy(role)}-b${b.nodeId} → ${b.host}:${b.port}`),
+    ),
+    "fault schedule:",
+    ...(schedule.length === 0
+      ? ["  none"]
+      : schedule.map(
+          (f) => `  ${f.label}  ${formatFault(f.fault)}  from ${when(f.start)} to ${when(f.stop)}`,
+        )),
+    "",
+  ];
+  return lines.join("\n");
+}
+
+function when(t: ScheduleTime): string {
+  if ("ms" in t) return `${(t.ms / 1000).toFixed(1)}s`;
+  return t.plusMs > 0
+    ? `message ${t.messages} + ${(t.plusMs / 1000).toFixed(1)}s`
+    : `message ${t.messages}`;
+}
