@@ -56,6 +56,8 @@ it("Ctrl-C mid-run removes every proxy and leaves a history that reconcile can j
 
   const cleanup = await runCli([
     "cleanup",
+    "--older-than",
+    "0",
     "--bootstrap",
     bootstrap(),
     "--toxiproxy",

@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { Command, Option } from "commander";
 import { exitCodeOf, KafkaChaosError, UsageError } from "../errors.js";
 import { cleanupCommand } from "./cleanup.js";
+import { compareCommand } from "./compare.js";
 import { doctorCommand } from "./doctor.js";
 import { profilesCommand } from "./profiles.js";
 import { reconcileCommand, runCommand } from "./run.js";
@@ -54,6 +55,23 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .action(async (opts) => setCode(await runCommand(opts)));
 
   program
+    .command("compare")
+    .description("run several profiles on the same workload and faults; compare speed and safety")
+    .requiredOption("--profiles <list>", "comma-separated profile names or files")
+    .addOption(bootstrapOption())
+    .addOption(toxiproxyOption())
+    .option(
+      "--messages <n>",
+      "messages per run (overrides the profiles)",
+      wholeNumber("--messages"),
+    )
+    .option("--seed <n>", "seed of the shared fault schedule", wholeNumber("--seed"))
+    .option("--fault <spec>", "fault for every run, repeatable ('none' for none)", collect, [])
+    .option("--out <dir>", "directory for the runs (default ./kafka-chaos-runs/compare-<time>)")
+    .option("--json <file>", "- to print the results as JSON instead of the table")
+    .action(async (opts) => setCode(await compareCommand(opts)));
+
+  program
     .command("reconcile")
     .description("re-judge a finished or interrupted run from its directory")
     .argument("<run-dir>")
@@ -80,6 +98,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .addOption(bootstrapOption())
     .addOption(toxiproxyOption())
     .option("--dry-run", "only list what would be removed", false)
+    .option("--older-than <time>", "only runs started longer ago than this (0 = all)", "15m")
     .action(async (opts) => setCode(await cleanupCommand(opts)));
   return program;
 }

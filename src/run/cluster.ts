@@ -109,7 +109,9 @@ export class Cluster {
   }
 
   /** Topics and groups whose names match, e.g. those of interrupted runs. */
-  async leftovers(match: RegExp): Promise<{ topics: string[]; groups: string[] }> {
+  async leftovers(match: {
+    test(name: string): boolean;
+  }): Promise<{ topics: string[]; groups: string[] }> {
     const topics = (await this.admin.listTopics()).filter((t) => match.test(t)).sort();
     const groups = (await this.admin.listGroups()).groups
       .map((g) => g.groupId)

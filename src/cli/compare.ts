@@ -1,0 +1,97 @@
+import path from "node:path";
+import chalk from "chalk";
+import Table from "cli-table3";
+import { applyOverrides, loadProfile } from "../profiles/load.js";
+import { produceStats, type ProduceStats } from "../report/latency.js";
+import type { Report } from "../report/report.js";
+import { runFiles } from "../run/run-dir.js";
+import { runChaos } from "../run/run.js";
+import { INTERRUPTED } from "./run.js";
+
+interface CompareFlags {
+  profiles: string;
+  bootstrap: string;
+  toxiproxy: string;
+  messages?: number;
+  seed?: number;
+  fault: string[];
+  out?: string;
+  json?: string;
+}
+
+interface Row {
+  report: Report;
+  stats: ProduceStats;
+}
+
+/**
+ * Runs several profiles on the same workload and fault schedule (one seed for all) and prints
+ * the trade-off: throughput and produce latency against loss and duplicates per hop.
+ */
+export async function compareCommand(flags: CompareFlags): Promise<number> {
+  const names = flags.profiles
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const profiles = await Promise.all(
+    names.map(async (n) =>
+      applyOverrides(await loadProfile(n), { messages: flags.messages, faults: flags.fault }),
+    ),
+  );
+  const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const outRoot = path.resolve(flags.out ?? path.join("kafka-chaos-runs", `compare-${Date.now()}`));
+  const interrupt = new AbortController();
+  const onSignal = () => interrupt.abort();
+  process.on("SIGINT", onSignal);
+  const rows: Row[] = [];
+  try {
+    for (const profile of profiles) {
+      if (!flags.json) console.error(`running ${profile.name} …`);
+      const result = await runChaos({
+        profile,
+        bootstrap: flags.bootstrap,
+        toxiproxy: flags.toxiproxy,
+        seed,
+        outDir: path.join(outRoot, profile.name),
+        signal: interrupt.signal,
+      });
+      if (result.interrupted) return INTERRUPTED;
+      rows.push({ report: result.report, stats: await produceStats(runFiles(result.dir).history) });
+    }
+  } finally {
+    process.off("SIGINT", onSignal);
+  }
+  if (flags.json === "-") process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  else console.log(renderComparison(rows, seed));
+  return rows.every((r) => r.report.verdict === "pass") ? 0 : 1;
+}
+
+export function renderComparison(rows: Row[], seed: number): string {
+  const hops = [...new Set(rows.flatMap((r) => r.report.hops.map((h) => h.name)))];
+  const table = new Table({
+    head: [
+      "profile",
+      "msg/s",
+      "p50 ms",
+      "p99 ms",
+      ...hops.map((h) => `${h}\nlost / dup`),
+      "verdict",
+    ],
+    style: { head: [], border: [] },
+  });
+  for (const { report, stats } of rows) {
+    table.push([
+      report.profile,
+      String(stats.throughput),
+      String(stats.p50Ms),
+      String(stats.p99Ms),
+      ...hops.map((name) => {
+        const h = report.hops.find((x) => x.name === name);
+        return h ? `${h.lost} / ${h.duplicated}` : "—";
+      }),
+      report.verdict === "pass" ? chalk.green("pass") : chalk.red("violation"),
+    ]);
+  }
+  const faults = rows[0]?.report.faults.map((f) => `${f.type} on ${f.target}`).join(", ") || "none";
+  return [`compare: seed ${seed}, faults: ${faults}`, table.toString()].join("\n");
+}
