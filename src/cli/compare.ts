@@ -13,6 +13,7 @@ interface CompareFlags {
   bootstrap: string;
   toxiproxy: string;
   messages?: number;
+  rate: number;
   seed?: number;
   fault: string[];
   out?: string;
@@ -34,9 +35,14 @@ export async function compareCommand(flags: CompareFlags): Promise<number> {
     .map((p) => p.trim())
     .filter(Boolean);
   const profiles = await Promise.all(
-    names.map(async (n) =>
-      applyOverrides(await loadProfile(n), { messages: flags.messages, faults: flags.fault }),
-    ),
+    names.map(async (n) => {
+      const p = applyOverrides(await loadProfile(n), {
+        messages: flags.messages,
+        faults: flags.fault,
+      });
+      // Throughput is the point of comparing: the profiles' own pacing would hide it.
+      return { ...p, workload: { ...p.workload, rate: flags.rate } };
+    }),
   );
   const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
   const outRoot = path.resolve(flags.out ?? path.join("kafka-chaos-runs", `compare-${Date.now()}`));

@@ -65,6 +65,12 @@ export function buildProgram(setCode: (code: number) => void): Command {
       "messages per run (overrides the profiles)",
       wholeNumber("--messages"),
     )
+    .option(
+      "--rate <n>",
+      "messages/s for every run; 0 = as fast as possible",
+      wholeNumber("--rate"),
+      0,
+    )
     .option("--seed <n>", "seed of the shared fault schedule", wholeNumber("--seed"))
     .option("--fault <spec>", "fault for every run, repeatable ('none' for none)", collect, [])
     .option("--out <dir>", "directory for the runs (default ./kafka-chaos-runs/compare-<time>)")
