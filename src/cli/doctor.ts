@@ -3,7 +3,8 @@ import path from "node:path";
 import chalk from "chalk";
 import { ProxySet } from "../faults/proxies.js";
 import { Cluster } from "../run/cluster.js";
-import { kafkaClient } from "../workload/client.js";
+import type kafkajs from "kafkajs";
+import { initTransactions, kafkaClient } from "../workload/client.js";
 import { errorText } from "../workload/producer.js";
 
 interface Check {
@@ -33,7 +34,7 @@ export async function doctorCommand(flags: {
     checks.push({
       name: "Kafka cluster",
       ok: true,
-      detail: `${cluster.brokers.length} broker(s): ${list}`,
+      detail: `${cluster.brokers.length} broker(s): ${list}; controller ${controllerOf(cluster)}`,
     });
   } catch (err) {
     checks.push({
@@ -43,7 +44,11 @@ export async function doctorCommand(flags: {
       fix: "start it (npm run stack:up for the local one) or pass --bootstrap host:port",
     });
   }
-  if (cluster) checks.push(await proxyCheck(flags.toxiproxy, cluster));
+  if (cluster) {
+    checks.push(await topicCheck(cluster));
+    checks.push(await transactionsCheck(direct));
+    checks.push(await proxyCheck(flags.toxiproxy, cluster));
+  }
   checks.push(runDirCheck());
   await cluster?.close();
   for (const c of checks) {
@@ -51,6 +56,48 @@ export async function doctorCommand(flags: {
     if (!c.ok && c.fix) console.log(`    fix: ${c.fix}`);
   }
   return checks.every((c) => c.ok) ? 0 : 3;
+}
+
+/** The run's topics can be created (and deleted) under the default kc- prefix. */
+async function topicCheck(cluster: Cluster): Promise<Check> {
+  const name = "topic permissions";
+  const probe = `kc-doctor-${process.pid}-${Date.now()}-probe`;
+  try {
+    await cluster.createTopic(probe, 1, 1);
+    await cluster.deleteOwn("kc-doctor-", [probe], []);
+    return { name, ok: true, detail: "may create and delete topics under kc-" };
+  } catch (err) {
+    return {
+      name,
+      ok: false,
+      detail: (err as Error).message,
+      fix: "grant Create/Delete on topics with prefix kc- (or the --topic-prefix you use)",
+    };
+  }
+}
+
+/** Idempotent and transactional producers work (a transactional id under kc-doctor-). */
+async function transactionsCheck(kafka: kafkajs.Kafka): Promise<Check> {
+  const name = "idempotence and transactions";
+  const producer = kafka.producer({
+    transactionalId: `kc-doctor-${process.pid}-tx`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  try {
+    await producer.connect();
+    await initTransactions(producer);
+    return { name, ok: true, detail: "a transactional producer initialised" };
+  } catch (err) {
+    return {
+      name,
+      ok: false,
+      detail: errorText(err),
+      fix: "the exactly-once profiles need transactions: check transaction.state.log.* settings and ACLs",
+    };
+  } finally {
+    await producer.disconnect().catch(() => {});
+  }
 }
 
 /** Toxiproxy answers and a client routed through a test proxy per broker reaches the cluster. */
@@ -77,7 +124,7 @@ async function proxyCheck(url: string, cluster: Cluster): Promise<Check> {
     return {
       name,
       ok: true,
-      detail: `${url} (version ${version.trim()}), every broker reachable through a proxy`,
+      detail: `${url} (version ${versionText(version)}), every broker reachable through a proxy`,
     };
   } catch (err) {
     return {
@@ -104,5 +151,18 @@ function runDirCheck(): Check {
       detail: String(err),
       fix: "pass --out DIR to a writable place",
     };
+  }
+}
+
+const controllerOf = (c: Cluster): string =>
+  c.controller === null ? "unknown" : `broker-${c.controller}`;
+
+/** Toxiproxy answers its version as plain text or as JSON, depending on the release. */
+function versionText(raw: string): string {
+  try {
+    const parsed = JSON.parse(raw) as { version?: string };
+    return parsed.version ?? raw.trim();
+  } catch {
+    return raw.trim();
   }
 }

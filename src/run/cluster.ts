@@ -9,17 +9,20 @@ export class Cluster {
     private readonly admin: kafkajs.Admin,
     readonly bootstrap: string,
     readonly brokers: Broker[],
+    /** node id of the active controller as the cluster reports it; null when unknown */
+    readonly controller: number | null = null,
   ) {}
 
   static async connect(kafka: kafkajs.Kafka, bootstrap: string): Promise<Cluster> {
     const admin = kafka.admin();
     try {
       await admin.connect();
-      const { brokers } = await admin.describeCluster();
+      const { brokers, controller } = await admin.describeCluster();
       return new Cluster(
         admin,
         bootstrap,
         brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })),
+        controller,
       );
     } catch (err) {
       await admin.disconnect().catch(() => {});
