@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { Command, Option } from "commander";
 import { exitCodeOf, KafkaChaosError, UsageError } from "../errors.js";
+import { PASSWORD_ENV } from "../workload/connection.js";
 import { cleanupCommand } from "./cleanup.js";
 import { compareCommand } from "./compare.js";
 import { doctorCommand } from "./doctor.js";
@@ -21,6 +22,31 @@ const toxiproxyOption = () =>
     .env("TOXIPROXY_URL")
     .default(DEFAULT_TOXIPROXY);
 
+/** TLS and SASL options, each also from a KAFKA_CHAOS_* variable; the password only from env. */
+function withConnection(cmd: Command): Command {
+  return cmd
+    .addOption(new Option("--ssl", "connect with TLS").env("KAFKA_CHAOS_SSL"))
+    .addOption(
+      new Option("--ssl-ca <file>", "CA certificate (PEM) to trust").env("KAFKA_CHAOS_SSL_CA"),
+    )
+    .addOption(
+      new Option("--ssl-cert <file>", "client certificate (PEM)").env("KAFKA_CHAOS_SSL_CERT"),
+    )
+    .addOption(new Option("--ssl-key <file>", "client key (PEM)").env("KAFKA_CHAOS_SSL_KEY"))
+    .addOption(new Option("--insecure", "do not verify the brokers' certificates"))
+    .addOption(
+      new Option("--sasl <mechanism>", "plain, scram-sha-256 or scram-sha-512").env(
+        "KAFKA_CHAOS_SASL_MECHANISM",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--sasl-username <name>",
+        `SASL user; the password is read from ${PASSWORD_ENV}`,
+      ).env("KAFKA_CHAOS_SASL_USERNAME"),
+    );
+}
+
 export function buildProgram(setCode: (code: number) => void): Command {
   const program = new Command("kafka-chaos")
     .description(
@@ -30,8 +56,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .exitOverride()
     .showHelpAfterError("(run kafka-chaos --help for usage)");
 
-  program
-    .command("run")
+  withConnection(program.command("run"))
     .description("run a workload under faults, reconcile every message, judge the profile's claims")
     .requiredOption("--profile <name|file>", "built-in profile name or a YAML/JSON file")
     .addOption(bootstrapOption())
@@ -54,8 +79,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option("--dry-run", "print the plan (topics, groups, proxies, fault schedule) and exit", false)
     .action(async (opts) => setCode(await runCommand(opts)));
 
-  program
-    .command("compare")
+  withConnection(program.command("compare"))
     .description("run several profiles on the same workload and faults; compare speed and safety")
     .requiredOption("--profiles <list>", "comma-separated profile names or files")
     .addOption(bootstrapOption())
@@ -77,8 +101,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option("--json <file>", "- to print the results as JSON instead of the table")
     .action(async (opts) => setCode(await compareCommand(opts)));
 
-  program
-    .command("reconcile")
+  withConnection(program.command("reconcile"))
     .description("re-judge a finished or interrupted run from its directory")
     .argument("<run-dir>")
     .option("--json <file>", "write the JSON report to a file, or - for stdout")
@@ -91,15 +114,13 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .argument("[name]")
     .action(async (name?: string) => setCode(await profilesCommand(name)));
 
-  program
-    .command("doctor")
+  withConnection(program.command("doctor"))
     .description("check the cluster and Toxiproxy a run would use")
     .addOption(bootstrapOption())
     .addOption(toxiproxyOption())
     .action(async (opts) => setCode(await doctorCommand(opts)));
 
-  program
-    .command("cleanup")
+  withConnection(program.command("cleanup"))
     .description("remove proxies, topics and groups left behind by interrupted runs")
     .addOption(bootstrapOption())
     .addOption(toxiproxyOption())

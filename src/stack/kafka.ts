@@ -4,6 +4,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { InfrastructureError } from "../errors.js";
 import { HOST, STATE_DIR, brokerPort, controllerPort } from "./paths.js";
+import type { SecureMaterial } from "./certs.js";
 import { startDetached } from "./process.js";
 
 const run = promisify(execFile);
@@ -23,6 +24,10 @@ const LOG4J2 = `Configuration:
       - name: kafka.server.KafkaRaftServer
         level: INFO
 `;
+
+/** Secure listeners of `stack:up --secure`: SASL_SSL (SCRAM) and SSL with client certificates. */
+export const saslSslPort = (nodeId: number): number => 9191 + nodeId;
+export const mtlsPort = (nodeId: number): number => 9291 + nodeId;
 
 export interface KafkaNode {
   nodeId: number;
@@ -46,7 +51,7 @@ export function kafkaNodes(count: number): KafkaNode[] {
   });
 }
 
-function serverProperties(node: KafkaNode, count: number): string {
+function serverProperties(node: KafkaNode, count: number, secure?: SecureMaterial): string {
   const voters = Array.from(
     { length: count },
     (_, i) => `${i + 1}@${HOST}:${controllerPort(i + 1)}`,
@@ -57,10 +62,11 @@ function serverProperties(node: KafkaNode, count: number): string {
     "process.roles=broker,controller",
     `node.id=${node.nodeId}`,
     `controller.quorum.voters=${voters}`,
-    `listeners=PLAINTEXT://${HOST}:${brokerPort(node.nodeId)},CONTROLLER://${HOST}:${controllerPort(node.nodeId)}`,
-    `advertised.listeners=PLAINTEXT://${HOST}:${brokerPort(node.nodeId)}`,
+    `listeners=${listeners(node, secure, true)}`,
+    `advertised.listeners=${listeners(node, secure, false)}`,
     "controller.listener.names=CONTROLLER",
-    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${secure ? ",SASL_SSL:SASL_SSL,SSL:SSL" : ""}`,
+    ...(secure ? secureProperties(secure) : []),
     "inter.broker.listener.name=PLAINTEXT",
     `log.dirs=${path.join(node.dir, "data")}`,
     "num.partitions=3",
@@ -78,16 +84,47 @@ function serverProperties(node: KafkaNode, count: number): string {
   ].join("\n");
 }
 
+function listeners(node: KafkaNode, secure: SecureMaterial | undefined, bind: boolean): string {
+  const id = node.nodeId;
+  return [
+    `PLAINTEXT://${HOST}:${brokerPort(id)}`,
+    ...(bind ? [`CONTROLLER://${HOST}:${controllerPort(id)}`] : []),
+    ...(secure ? [`SASL_SSL://${HOST}:${saslSslPort(id)}`, `SSL://${HOST}:${mtlsPort(id)}`] : []),
+  ].join(",");
+}
+
+function secureProperties(secure: SecureMaterial): string[] {
+  const scram = "org.apache.kafka.common.security.scram.ScramLoginModule required;";
+  return [
+    "sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512",
+    `listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=${scram}`,
+    `listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=${scram}`,
+    "ssl.keystore.type=PEM",
+    `ssl.keystore.location=${secure.brokerKeystore}`,
+    "ssl.truststore.type=PEM",
+    `ssl.truststore.location=${secure.caFile}`,
+    "listener.name.ssl.ssl.client.auth=required",
+  ];
+}
+
 /** Writes config and formats storage for a fresh node (data from an earlier stack is wiped). */
 export async function prepareNode(
   libs: string,
   node: KafkaNode,
   count: number,
   clusterId: string,
+  secure?: SecureMaterial,
 ): Promise<void> {
   fs.rmSync(node.dir, { recursive: true, force: true });
   fs.mkdirSync(node.dir, { recursive: true });
-  fs.writeFileSync(path.join(node.dir, "server.properties"), serverProperties(node, count));
+  fs.writeFileSync(path.join(node.dir, "server.properties"), serverProperties(node, count, secure));
+  // SCRAM users of a KRaft cluster are created at format time.
+  const scram = secure
+    ? ["SCRAM-SHA-256", "SCRAM-SHA-512"].flatMap((m) => [
+        "--add-scram",
+        `${m}=[name=${secure.username},password=${secure.password}]`,
+      ])
+    : [];
   fs.writeFileSync(path.join(node.dir, "log4j2.yaml"), LOG4J2);
   try {
     await run(
@@ -100,6 +137,7 @@ export async function prepareNode(
         clusterId,
         "-c",
         propsFile(node),
+        ...scram,
       ],
       { maxBuffer: 16 * 1024 * 1024 },
     );

@@ -1,5 +1,7 @@
 import net from "node:net";
+import tls from "node:tls";
 import kafkajs, { type ISocketFactory, type KafkaConfig } from "kafkajs";
+import type { Connection } from "./connection.js";
 
 /** Where a broker's connections should really go, e.g. "127.0.0.1:9092" → its proxy "127.0.0.1:21000". */
 export type Route = Map<string, { host: string; port: number }>;
@@ -11,6 +13,7 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   connectionTimeoutMs?: number;
   retries?: number;
+  connection?: Connection;
 }
 
 /**
@@ -27,19 +30,39 @@ export function kafkaClient(opts: ClientOptions): kafkajs.Kafka {
     retry: { retries: opts.retries ?? 5, initialRetryTime: 100, maxRetryTime: 1000 },
     logLevel: kafkajs.logLevel.NOTHING,
   };
+  const { ssl, sasl } = opts.connection ?? {};
+  if (ssl) config.ssl = ssl;
+  if (sasl)
+    config.sasl = {
+      mechanism: sasl.mechanism,
+      username: sasl.username,
+      password: sasl.password,
+    } as KafkaConfig["sasl"];
   if (opts.route) config.socketFactory = routedSockets(opts.route);
   return new kafkajs.Kafka(config);
 }
 
 function routedSockets(route: Route): ISocketFactory {
-  return ({ host, port, onConnect }) => {
+  return ({ host, port, ssl, onConnect }) => {
     const target = route.get(`${host}:${port}`);
     if (!target) {
       const socket = new net.Socket();
       process.nextTick(() => socket.destroy(new Error(`no proxy for broker ${host}:${port}`)));
       return socket;
     }
-    const socket = net.connect({ host: target.host, port: target.port }, onConnect);
+    // TLS goes end to end through the proxy; the certificate must match the broker, not the proxy.
+    const socket = ssl
+      ? tls.connect(
+          {
+            ...(ssl as tls.ConnectionOptions),
+            host: target.host,
+            port: target.port,
+            ...(net.isIP(host) ? {} : { servername: host }),
+            checkServerIdentity: (_, cert) => tls.checkServerIdentity(host, cert),
+          },
+          onConnect,
+        )
+      : net.connect({ host: target.host, port: target.port }, onConnect);
     socket.setKeepAlive(true, 60_000);
     return socket;
   };

@@ -1,0 +1,86 @@
+import fs from "node:fs";
+import { UsageError } from "../errors.js";
+
+export const SASL_MECHANISMS = ["plain", "scram-sha-256", "scram-sha-512"] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+/** How clients authenticate and encrypt; PEM contents are read from files once, up front. */
+export interface Connection {
+  ssl?: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
+  sasl?: { mechanism: SaslMechanism; username: string; password: string };
+}
+
+/** The flags (or KAFKA_CHAOS_* env) a connection is made from; file paths, never contents. */
+export interface ConnectionFlags {
+  ssl?: boolean;
+  sslCa?: string;
+  sslCert?: string;
+  sslKey?: string;
+  insecure?: boolean;
+  sasl?: string;
+  saslUsername?: string;
+}
+
+/** The password comes only from the environment: never from a flag (visible in `ps`). */
+export const PASSWORD_ENV = "KAFKA_CHAOS_SASL_PASSWORD";
+
+export function connectionFrom(
+  flags: ConnectionFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Connection {
+  const connection: Connection = {};
+  const tls = flags.ssl || flags.sslCa || flags.sslCert || flags.sslKey || flags.insecure;
+  if (tls) {
+    if (Boolean(flags.sslCert) !== Boolean(flags.sslKey)) {
+      throw new UsageError(
+        "--ssl-cert and --ssl-key: give both (a client certificate and its key) or neither",
+      );
+    }
+    connection.ssl = {
+      ...(flags.sslCa ? { ca: readPem(flags.sslCa, "--ssl-ca") } : {}),
+      ...(flags.sslCert ? { cert: readPem(flags.sslCert, "--ssl-cert") } : {}),
+      ...(flags.sslKey ? { key: readPem(flags.sslKey, "--ssl-key") } : {}),
+      rejectUnauthorized: !flags.insecure,
+    };
+  }
+  if (flags.sasl) {
+    const mechanism = flags.sasl.toLowerCase() as SaslMechanism;
+    if (!SASL_MECHANISMS.includes(mechanism)) {
+      throw new UsageError(
+        `--sasl: expected one of ${SASL_MECHANISMS.join(", ")}, got "${flags.sasl}"`,
+      );
+    }
+    if (!flags.saslUsername) throw new UsageError("--sasl-username: required with --sasl");
+    const password = env[PASSWORD_ENV];
+    if (!password)
+      throw new UsageError(`--sasl: set the password in the environment variable ${PASSWORD_ENV}`);
+    connection.sasl = { mechanism, username: flags.saslUsername, password };
+  }
+  return connection;
+}
+
+/** What may be written to run.json or a worker's config file: no password, no key. */
+export function describeConnection(c: Connection): Record<string, unknown> {
+  return {
+    ssl: c.ssl
+      ? { rejectUnauthorized: c.ssl.rejectUnauthorized, clientCertificate: Boolean(c.ssl.cert) }
+      : false,
+    sasl: c.sasl ? { mechanism: c.sasl.mechanism, username: c.sasl.username } : false,
+  };
+}
+
+/** Removes every secret from a text (an error message, a log line) before it is shown. */
+export function redact(text: string, c: Connection | undefined): string {
+  const secrets = [c?.sasl?.password, c?.ssl?.key].filter((s): s is string => Boolean(s));
+  return secrets.reduce((t, s) => t.split(s).join("***"), text);
+}
+
+function readPem(file: string, flag: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(
+      `${flag} ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
+  }
+}
