@@ -56,7 +56,8 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .exitOverride()
     .showHelpAfterError("(run kafka-chaos --help for usage)");
 
-  withConnection(program.command("run"))
+  program
+    .command("run")
     .description("run a workload under faults, reconcile every message, judge the profile's claims")
     .requiredOption("--profile <name|file>", "built-in profile name or a YAML/JSON file")
     .addOption(bootstrapOption())
@@ -79,7 +80,8 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option("--dry-run", "print the plan (topics, groups, proxies, fault schedule) and exit", false)
     .action(async (opts) => setCode(await runCommand(opts)));
 
-  withConnection(program.command("compare"))
+  program
+    .command("compare")
     .description("run several profiles on the same workload and faults; compare speed and safety")
     .requiredOption("--profiles <list>", "comma-separated profile names or files")
     .addOption(bootstrapOption())
@@ -101,7 +103,8 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option("--json <file>", "- to print the results as JSON instead of the table")
     .action(async (opts) => setCode(await compareCommand(opts)));
 
-  withConnection(program.command("reconcile"))
+  program
+    .command("reconcile")
     .description("re-judge a finished or interrupted run from its directory")
     .argument("<run-dir>")
     .option("--json <file>", "write the JSON report to a file, or - for stdout")
@@ -114,19 +117,23 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .argument("[name]")
     .action(async (name?: string) => setCode(await profilesCommand(name)));
 
-  withConnection(program.command("doctor"))
+  program
+    .command("doctor")
     .description("check the cluster and Toxiproxy a run would use")
     .addOption(bootstrapOption())
     .addOption(toxiproxyOption())
     .action(async (opts) => setCode(await doctorCommand(opts)));
 
-  withConnection(program.command("cleanup"))
+  program
+    .command("cleanup")
     .description("remove proxies, topics and groups left behind by interrupted runs")
     .addOption(bootstrapOption())
     .addOption(toxiproxyOption())
     .option("--dry-run", "only list what would be removed", false)
     .option("--older-than <time>", "only runs started longer ago than this (0 = all)", "15m")
     .action(async (opts) => setCode(await cleanupCommand(opts)));
+  const secured = ["run", "compare", "reconcile", "doctor", "cleanup"];
+  for (const cmd of program.commands) if (secured.includes(cmd.name())) withConnection(cmd);
   return program;
 }
 
