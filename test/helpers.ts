@@ -108,3 +108,5 @@ export function writeProfile(yaml: string): string {
   fs.writeFileSync(file, yaml);
   return file;
 }
+
+export const pgUrl = (): string => inject("pgUrl");

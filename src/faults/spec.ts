@@ -44,12 +44,18 @@ export type FaultRole = (typeof FAULT_ROLES)[number];
  *  - after-commit-before-process: input offsets committed, chunk not yet processed (commit: before);
  *  - after-process-before-commit: output written, offsets not yet committed (commit: after | auto);
  *  - mid-transaction: inside an open transaction, before it commits (commit: transaction);
+ *  - after-sink-write-before-commit: the sink's DB transaction committed, offsets not yet
+ *    committed to Kafka (a sink, commit: after | auto);
+ *  - mid-db-transaction: rows written inside the sink's open DB transaction, before its
+ *    COMMIT (a sink);
  *  - random: whenever the schedule says (any commit mode).
  */
 export const CRASH_POINTS = [
   "after-commit-before-process",
   "after-process-before-commit",
   "mid-transaction",
+  "after-sink-write-before-commit",
+  "mid-db-transaction",
   "random",
 ] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
@@ -337,7 +343,7 @@ function checkCrashPlacement(params: Record<string, unknown>, at: FaultAt | unde
     if (params["after"] !== undefined) {
       throw new FaultSpecError(
         "after",
-        "only for a deterministic point (after-commit-before-process, after-process-before-commit, mid-transaction); place a random crash with at=",
+        `only for a deterministic point (${CRASH_POINTS.filter((p) => p !== "random").join(", ")}); place a random crash with at=`,
       );
     }
   } else if (at !== undefined) {

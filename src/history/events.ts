@@ -18,6 +18,28 @@ export interface RunStarted {
   topics: { input: string; output?: string };
   /** acks=0 sends are never "ok": the client is never told the write happened. */
   acks: number;
+  /** set when the processor writes to an external sink instead of an output topic */
+  sink?: SinkInfo;
+}
+
+export const SINK_TYPES = ["none", "sqlite", "postgres"] as const;
+export type SinkType = (typeof SINK_TYPES)[number];
+
+/**
+ * plain: insert, then commit the offset (a crash in between duplicates rows);
+ * idempotent: unique key on (producer, seq), INSERT … ON CONFLICT DO NOTHING;
+ * upsert-versioned: one row per (producer, seq), updated only by a newer version (input offset);
+ * atomic: rows and the consumed offsets in one DB transaction, resumed from the DB's offsets.
+ */
+export const SINK_MODES = ["plain", "idempotent", "upsert-versioned", "atomic"] as const;
+export type SinkMode = (typeof SINK_MODES)[number];
+
+/** The external sink of a run: what the reconciler needs to know about it. */
+export interface SinkInfo {
+  type: Exclude<SinkType, "none">;
+  mode: SinkMode;
+  /** the table holding the rows */
+  table: string;
 }
 
 export interface SendInvoked {
@@ -57,11 +79,12 @@ export interface RunEnded {
 }
 
 /**
- * The processor (consume → process → produce to the output topic) handled one chunk of input
+ * The processor (consume → process → produce to the output topic or write to the sink) handled one chunk of input
  * records of one input partition. Written by the worker process to its own history file
  * (`processor-<slot>-<incarnation>.jsonl`) once the outcome is known, flushed before the
  * input offsets are committed (commit modes after / auto / transaction).
- *  - ok: the output records were acked (for transactions: the transaction committed);
+ *  - ok: the output records were acked (for transactions: the transaction committed; for a
+ *    sink: its DB transaction committed; `items` then lists the rows written);
  *  - aborted: the transaction was aborted: its output must never be read read_committed;
  *  - unknown: the output write's outcome is not known (timeout, crash of the commit).
  */
@@ -106,12 +129,17 @@ export interface DrainedRecord {
  * producer-broker: producer history vs the input topic (read_committed).
  * broker-consumer: input records stored vs records the processor processed with effect.
  * processor-output: the processor's acked output writes vs the output topic (read_committed).
- * end-to-end: producer history vs the last topic of the pipeline (read_committed).
+ * consumer-sink: what the processor wrote to the external sink vs the sink's rows.
+ * end-to-end: producer history vs the last stage of the pipeline (topic read_committed, or
+ * the sink's rows).
+ * A run has the hops of its stages: no processor → producer-broker, end-to-end; processor
+ * to a topic → all but consumer-sink; processor to a sink → all but processor-output.
  */
 export const HOPS = [
   "producer-broker",
   "broker-consumer",
   "processor-output",
+  "consumer-sink",
   "end-to-end",
 ] as const;
 export type HopName = (typeof HOPS)[number];

@@ -12,7 +12,14 @@ import {
   profileToYaml,
 } from "./load.js";
 
-const BUILT_INS = ["at-least-once", "at-most-once", "exactly-once", "idempotent-producer"];
+const BUILT_INS = [
+  "at-least-once",
+  "at-least-once-idempotent-sink",
+  "at-most-once",
+  "exactly-once",
+  "exactly-once-db",
+  "idempotent-producer",
+];
 
 let dir = "";
 beforeAll(async () => {
@@ -102,8 +109,10 @@ describe("built-in profiles", () => {
     );
     expect(faults).toEqual([
       ["drop-acks"],
+      ["crash-consumer:point=after-sink-write-before-commit"],
       ["cut-connection:for=1s"],
       ["drop-acks"],
+      ["crash-consumer:point=mid-db-transaction"],
       ["drop-acks"],
     ]);
   });
@@ -116,7 +125,7 @@ describe("built-in profiles", () => {
 
   it("an unknown name lists the built-ins", async () => {
     await expect(loadProfile("at-least-twice")).rejects.toThrow(
-      /^at-least-twice: no built-in profile of that name \(built-ins: at-least-once, at-most-once/,
+      /^at-least-twice: no built-in profile of that name \(built-ins: at-least-once, at-least-once-idempotent-sink, at-most-once/,
     );
   });
 
@@ -166,6 +175,7 @@ describe("loading files", () => {
         abortRate: 0,
         restartDelayMs: 1000,
       },
+      sink: { type: "none", mode: "plain" },
       faults: [],
       expect: {},
     });
@@ -287,7 +297,7 @@ describe("schema errors name the field", () => {
       "unknown hop",
       "name: x\nexpect:\n  sink: [lost]\n",
       "expect.sink",
-      "allowed: producer-broker, broker-consumer, processor-output, end-to-end",
+      "allowed: producer-broker, broker-consumer, processor-output, consumer-sink, end-to-end",
     ],
     [
       "unknown count",
@@ -429,7 +439,7 @@ describe("schema errors name the field", () => {
       "bad crash point in a fault string",
       "name: x\nfaults:\n  - crash-consumer:point=later\n",
       "faults[0].point",
-      'expected one of after-commit-before-process, after-process-before-commit, mid-transaction, random, got "later"',
+      'expected one of after-commit-before-process, after-process-before-commit, mid-transaction, after-sink-write-before-commit, mid-db-transaction, random, got "later"',
     ],
     [
       "bad role in a fault object",

@@ -39,9 +39,9 @@ export async function loadProfile(nameOrPath: string): Promise<Profile> {
 export async function listProfiles(): Promise<
   { name: string; description: string; claims: Claim }[]
 > {
-  const files = (await readdir(PROFILES_DIR)).filter((file) => file.endsWith(".yaml")).sort();
+  const names = await builtInNames();
   const profiles = await Promise.all(
-    files.map((file) => loadProfile(path.join(PROFILES_DIR, file))),
+    names.map((name) => loadProfile(path.join(PROFILES_DIR, `${name}.yaml`))),
   );
   return profiles.map(({ name, description, claims }) => ({ name, description, claims }));
 }
@@ -61,6 +61,7 @@ export function profileToYaml(profile: Profile): string {
       workload:
         duration === undefined ? workload : { ...workload, duration: formatDuration(duration) },
       processor: profile.processor,
+      sink: profile.sink,
       faults: profile.faults.map(formatFault),
       expect: profile.expect,
     },
@@ -101,7 +102,7 @@ function toFaults(faults: readonly (string | Fault)[], profile: Profile): Fault[
   if (faults.length === 1 && faults[0] === "none") return [];
   return faults.map((given) => {
     const fault = typeof given === "string" ? parseFault(given) : given;
-    const found = faultProblem(fault, profile.processor);
+    const found = faultProblem(fault, profile.processor, profile.sink);
     if (!found) return fault;
     const spec = typeof given === "string" ? given : formatFault(fault);
     throw new FaultSpecError(found.key, `${found.problem} (profile ${profile.name})`, spec);

@@ -4,7 +4,7 @@
  * Every object is strict (unknown keys are rejected); every field but `name` has a default.
  */
 import { z } from "zod";
-import { COUNTS, type HopName } from "../history/events.js";
+import { COUNTS, SINK_MODES, SINK_TYPES, type HopName } from "../history/events.js";
 import {
   durationMs,
   FaultSpecError,
@@ -97,11 +97,16 @@ const expectShape = {
   "producer-broker": counts.optional(),
   "broker-consumer": counts.optional(),
   "processor-output": counts.optional(),
+  "consumer-sink": counts.optional(),
   "end-to-end": counts.optional(),
 } satisfies Record<HopName, unknown>;
 
 /** Hops that exist only when the pipeline has a processor stage. */
-const PROCESSOR_HOPS = ["broker-consumer", "processor-output"] as const satisfies HopName[];
+const PROCESSOR_HOPS = [
+  "broker-consumer",
+  "processor-output",
+  "consumer-sink",
+] as const satisfies HopName[];
 
 export const COMMIT_MODES = ["before", "after", "auto", "transaction"] as const;
 export type CommitMode = (typeof COMMIT_MODES)[number];
@@ -157,13 +162,43 @@ const processor = strictObject({
 
 export type ProcessorSettings = z.output<typeof processor>;
 
+/**
+ * The external sink the processor writes to instead of an output topic (type none: it writes
+ * to the output topic). postgres: `url`, else $KAFKA_CHAOS_PG_URL, else the local stack's.
+ */
+const sink = strictObject({
+  type: z.enum(SINK_TYPES).default("none"),
+  mode: z.enum(SINK_MODES).default("plain"),
+  url: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, "expected a postgres://user@host:port/database URL")
+    .optional(),
+}).superRefine((s, ctx) => {
+  if (s.url !== undefined && s.type !== "postgres") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["url"],
+      message: `only for type postgres (type is ${s.type})`,
+    });
+  }
+});
+
+export type SinkSettings = z.output<typeof sink>;
+
+const NO_SINK: SinkSettings = { type: "none", mode: "plain" };
+
 /** The commit modes a crash-consumer point makes sense with. */
 const POINT_COMMITS: Record<CrashPoint, readonly CommitMode[]> = {
   "after-commit-before-process": ["before"],
   "after-process-before-commit": ["after", "auto"],
   "mid-transaction": ["transaction"],
+  "after-sink-write-before-commit": ["after", "auto"],
+  "mid-db-transaction": ["before", "after", "auto"],
   random: COMMIT_MODES,
 };
+
+/** Crash points inside the sink write: they need a sink. */
+const SINK_POINTS: readonly CrashPoint[] = ["after-sink-write-before-commit", "mid-db-transaction"];
 
 /** A problem of one fault in the context of the profile: the fault's key and what is wrong. */
 export interface FaultProblem {
@@ -176,7 +211,11 @@ export interface FaultProblem {
  * faults need a processor; crash points and crash-producer need a matching commit mode).
  * Used by the schema and for --fault overrides. Returns undefined when the fault fits.
  */
-export function faultProblem(fault: Fault, settings: ProcessorSettings): FaultProblem | undefined {
+export function faultProblem(
+  fault: Fault,
+  settings: ProcessorSettings,
+  sinkSettings: SinkSettings = NO_SINK,
+): FaultProblem | undefined {
   const disabled = "the pipeline has no processor (processor.enabled is false)";
   if (isNetworkFault(fault)) {
     if (settings.enabled) return undefined;
@@ -197,6 +236,9 @@ export function faultProblem(fault: Fault, settings: ProcessorSettings): FaultPr
     return { key: "type", problem };
   }
   const { point } = fault.params;
+  if (SINK_POINTS.includes(point) && sinkSettings.type === "none") {
+    return { key: "point", problem: `point ${point} needs a sink (sink.type sqlite or postgres)` };
+  }
   const commits = POINT_COMMITS[point];
   if (commits.includes(settings.commit)) return undefined;
   const problem = `point ${point} needs processor.commit: ${commits.join(" or ")}, got ${settings.commit}`;
@@ -211,26 +253,52 @@ export const profileSchema = strictObject({
   producer: producer.prefault({}),
   workload: workload.prefault({}),
   processor: processor.prefault({}),
+  sink: sink.prefault({}),
   faults: z.array(fault).default([]),
   /** hop → counts that must be zero there (lostAcked and abortedReads are always enforced) */
   expect: strictObject(expectShape).prefault({}),
 }).superRefine((profile, ctx) => {
   for (const [i, f] of profile.faults.entries()) {
-    const found = faultProblem(f, profile.processor);
+    const found = faultProblem(f, profile.processor, profile.sink);
     if (found) {
       ctx.addIssue({ code: "custom", path: ["faults", i, found.key], message: found.problem });
     }
   }
-  if (profile.processor.enabled) return;
-  for (const hop of PROCESSOR_HOPS) {
+  for (const problem of sinkProblems(profile.processor, profile.sink)) ctx.addIssue(problem);
+  for (const [hop, why] of missingHops(profile.processor, profile.sink)) {
     if (profile.expect[hop] === undefined) continue;
-    ctx.addIssue({
-      code: "custom",
-      path: ["expect", hop],
-      message: "no such hop: the pipeline has no processor (processor.enabled is false)",
-    });
+    ctx.addIssue({ code: "custom", path: ["expect", hop], message: `no such hop: ${why}` });
   }
 });
+
+/** A sink is the processor's output: it needs a processor, and a Kafka transaction cannot span it. */
+function sinkProblems(p: ProcessorSettings, s: SinkSettings) {
+  if (s.type === "none") return [];
+  const issue = (path: (string | number)[], message: string) =>
+    ({ code: "custom", path, message }) as const;
+  if (!p.enabled) {
+    return [issue(["sink", "type"], "a sink needs the processor (processor.enabled is false)")];
+  }
+  if (p.commit === "transaction") {
+    return [
+      issue(
+        ["processor", "commit"],
+        "transaction cannot include an external sink; use sink.mode atomic with commit after",
+      ),
+    ];
+  }
+  return [];
+}
+
+/** The hops a pipeline does not have, with why, for `expect` entries that name them. */
+function missingHops(p: ProcessorSettings, s: SinkSettings): [HopName, string][] {
+  if (!p.enabled) {
+    const why = "the pipeline has no processor (processor.enabled is false)";
+    return PROCESSOR_HOPS.map((hop) => [hop, why]);
+  }
+  if (s.type === "none") return [["consumer-sink", "the pipeline has no sink (sink.type is none)"]];
+  return [["processor-output", `the processor writes to the ${s.type} sink, not to a topic`]];
+}
 
 export type Profile = z.output<typeof profileSchema>;
 export type ProfileInput = z.input<typeof profileSchema>;

@@ -27,6 +27,12 @@ import type {
  *    line was lost in a crash therefore shows here, not at broker-consumer;
  *  - abortedReads: output records read read_committed inside the output range of an aborted
  *    chunk; abortedVisible: the same on the read_uncommitted drain.
+ * A run whose processor writes to an external sink (RunStarted `sink`) has consumer-sink in
+ * place of processor-output, and its sink rows (addSinkRecord) in place of the output topic:
+ *  - consumer-sink: messages processed ok or found in the sink; lost = processed ok (the DB
+ *    committed) but no row; duplicated = rows beyond the copies stored in the input topic (a
+ *    producer retry explains a second row, a re-processing does not);
+ *  - end-to-end: producer history vs the sink's rows.
  * Memory: a byte per message for each of outcome, input copies, ok processings and output
  * copies, plus a bit per output offset for each output drain.
  */
@@ -508,6 +514,15 @@ export class Reconciler {
   }
 
   /**
+   * A row of the run's external sink (partition = input partition, offset = row id). A sink
+   * run has no output topic: its rows take the output topic's place. Rows must arrive per
+   * partition in increasing row id order.
+   */
+  addSinkRecord(r: DrainedRecord): void {
+    this.output.add(r);
+  }
+
+  /**
    * A record of the run's output topic, from the read_committed or the read_uncommitted
    * drain. Records of one drain must arrive per partition in increasing offset order.
    */
@@ -518,12 +533,14 @@ export class Reconciler {
 
   result(): Reconciliation {
     const acksZero = this.run?.acks === 0;
-    const pipeline = this.run?.topics.output !== undefined;
+    const toSink = this.run?.sink !== undefined;
+    const pipeline = this.run?.topics.output !== undefined || toSink;
+    const stage = toSink ? "consumer-sink" : "processor-output";
     return {
       run: this.run,
       messages: countMessages(this.outcomes, acksZero),
       faults: this.faults.map((f) => ({ ...f })),
-      hops: pipeline ? this.pipelineHops(acksZero) : this.producerHops(acksZero),
+      hops: pipeline ? this.pipelineHops(acksZero, stage) : this.producerHops(acksZero),
       processor: pipeline ? this.processorSummary() : null,
       complete: this.end !== null,
       endReason: this.end?.reason ?? null,
@@ -538,7 +555,7 @@ export class Reconciler {
     return [input, endToEnd];
   }
 
-  private pipelineHops(acksZero: boolean): HopCounts[] {
+  private pipelineHops(acksZero: boolean, stage: Stage): HopCounts[] {
     const hops = countPipeline(
       {
         outcomes: this.outcomes,
@@ -547,6 +564,7 @@ export class Reconciler {
         output: this.output,
       },
       acksZero,
+      stage,
     );
     for (const hop of [hops[2], hops[3]]) {
       hop.abortedReads = this.aborts.reads;
@@ -610,6 +628,8 @@ export class Reconciler {
 export interface OutputDrains {
   committed?: Iterable<DrainedRecord>;
   uncommitted?: Iterable<DrainedRecord>;
+  /** the external sink's rows (a run with RunStarted `sink`) */
+  sink?: Iterable<DrainedRecord>;
 }
 
 export function reconcile(
@@ -622,6 +642,7 @@ export function reconcile(
   for (const r of records) reconciler.addRecord(r);
   for (const r of output.committed ?? []) reconciler.addOutputRecord(r, "committed");
   for (const r of output.uncommitted ?? []) reconciler.addOutputRecord(r, "uncommitted");
+  for (const r of output.sink ?? []) reconciler.addSinkRecord(r);
   return reconciler.result();
 }
 
@@ -667,18 +688,26 @@ interface PipelineState {
   outcomes: OutcomeLog;
   input: RecordTally;
   processings: ProcessingLog;
+  /** the output topic, or the sink's rows */
   output: RecordTally;
 }
 
-/** The four hops of a run with a processor stage, in HOPS order, in one pass over the state. */
+/** The processor's own hop: to an output topic, or to an external sink. */
+type Stage = "processor-output" | "consumer-sink";
+
+/**
+ * The four hops of a run with a processor stage, in HOPS order, in one pass over the state:
+ * producer-broker, broker-consumer, `stage`, end-to-end.
+ */
 function countPipeline(
   state: PipelineState,
   acksZero: boolean,
+  stage: Stage,
 ): [HopCounts, HopCounts, HopCounts, HopCounts] {
   const hops = [
     emptyHop("producer-broker"),
     emptyHop("broker-consumer"),
-    emptyHop("processor-output"),
+    emptyHop(stage),
     emptyHop("end-to-end"),
   ] as const;
   const [stored, consumed, written, endToEnd] = hops;
@@ -725,7 +754,11 @@ function countPipeline(
         const outCopies = copiesOf(outMark, seq, outSeen);
         const storedCopies = copiesOf(inMark, seq, inSeen);
         countConsumed(consumed, producer, seq, outcome === acked, storedCopies, oks, outCopies);
-        countWritten(written, producer, seq, oks, outCopies, outMark);
+        if (stage === "consumer-sink") {
+          countSunk(written, producer, seq, { oks, rows: outCopies, storedCopies }, outMark);
+        } else {
+          countWritten(written, producer, seq, oks, outCopies, outMark);
+        }
       }
     }
   }
@@ -803,6 +836,40 @@ function countWritten(
   if (outCopies > 0 && outMark & REORDERED) {
     hop.reordered++;
     addExample(examples.reordered, messageId(producer, seq));
+  }
+}
+
+/**
+ * consumer-sink, one invoked message: did what the processor wrote (its DB transaction
+ * committed) end up as exactly one row per copy the broker stored? Rows beyond the stored
+ * copies come from re-processing: a plain sink's insert repeated after a crash.
+ */
+function countSunk(
+  hop: HopCounts,
+  producer: number,
+  seq: number,
+  n: { oks: number; rows: number; storedCopies: number },
+  mark: number,
+): void {
+  const { examples } = hop;
+  const id = messageId(producer, seq);
+  if (n.oks > 0 || n.rows > 0) {
+    hop.in++;
+    if (n.rows === 0) {
+      hop.lost++;
+      hop.lostAcked++;
+      addExample(examples.lost, id);
+      addExample(examples.lostAcked, id);
+    }
+  }
+  const extra = n.rows - Math.max(n.storedCopies, 1);
+  if (extra > 0) {
+    hop.duplicated += extra;
+    addExample(examples.duplicated, id);
+  }
+  if (n.rows > 0 && mark & REORDERED) {
+    hop.reordered++;
+    addExample(examples.reordered, id);
   }
 }
 

@@ -84,11 +84,12 @@ export function judge(rec: Reconciliation, expect: Expect): Judgement {
 
 /**
  * Hops where "acked" means a client was told its write was stored (the input producer, the
- * processor's output writes): losing such a message is always a violation. At broker-consumer
+ * processor's output writes, the sink's committed DB transactions): losing such a message is
+ * always a violation. At broker-consumer
  * and end to end, "acked" only means the input was once stored; whether losing it downstream is
  * allowed is the profile's claim (an at-most-once consumer may skip it), so it must be listed.
  */
-const TOLD_OK_HOPS: readonly HopName[] = ["producer-broker", "processor-output"];
+const TOLD_OK_HOPS: readonly HopName[] = ["producer-broker", "processor-output", "consumer-sink"];
 
 /** The counts that must be zero at a hop whose profile lists `listed`. */
 export function mustBeZero(listed: readonly CountName[], hop: HopName): Set<CheckedCount> {

@@ -6,6 +6,7 @@ const HOP_TITLES: Record<string, string> = {
   "producer-broker": "producer → broker",
   "broker-consumer": "broker → consumer",
   "processor-output": "processor → output",
+  "consumer-sink": "consumer → sink",
   "end-to-end": "end to end",
 };
 

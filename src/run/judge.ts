@@ -23,8 +23,9 @@ export function processorHistories(dir: string): string[] {
 
 /**
  * Re-judges a run from its files alone: run.json, history.jsonl, every processor history,
- * a complete drain.jsonl, and for a run with an output topic its two drains
- * (the read_uncommitted one is optional: it only shows whether aborts were visible).
+ * a complete drain.jsonl, for a run with an output topic its two drains
+ * (the read_uncommitted one is optional: it only shows whether aborts were visible), and for
+ * a run with a sink drain-sink.jsonl.
  */
 export async function judgeRunDir(dir: string, warnings: string[] = []): Promise<Report> {
   const info = readRunInfo(dir);
@@ -48,10 +49,19 @@ export async function judgeRunDir(dir: string, warnings: string[] = []): Promise
     if (fs.existsSync(uncommitted)) await addOutput(reconciler, uncommitted, "uncommitted");
     else warnings = [...warnings, `${uncommitted} missing: aborted records visible not counted`];
   }
+  if (info.sink) await addSinkRows(reconciler, files.drainSink, info.sink.table);
   const rec = reconciler.result();
   const report = buildReport(info, rec, judge(rec, info.profile.expect), warnings);
   fs.writeFileSync(files.report, `${JSON.stringify(report, null, 2)}\n`);
   return report;
+}
+
+async function addSinkRows(reconciler: Reconciler, file: string, table: string): Promise<void> {
+  if (!fs.existsSync(file))
+    throw new Error(`${file}: missing; the sink table ${table} was not drained`);
+  for await (const batch of readDrainBatches(file)) {
+    for (const record of batch) reconciler.addSinkRecord(record);
+  }
 }
 
 async function addOutput(

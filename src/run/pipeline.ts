@@ -9,6 +9,7 @@ import { kafkaClient } from "../workload/client.js";
 import { ProcessorPool, type CrashPlan } from "../workload/pool.js";
 import { runProducer, type Progress } from "../workload/producer.js";
 import { resolveInDoubt } from "../workload/resolve.js";
+import { redacted, SINK_URL_ENV, type SinkConfig } from "../workload/sinks/index.js";
 import type { Cluster } from "./cluster.js";
 import { runFiles, type RunInfo } from "./run-dir.js";
 import type { RunOptions } from "./run.js";
@@ -23,6 +24,8 @@ export interface PipelineContext {
   schedule: ScheduledFault[];
   leaders: number[];
   coordinators: number[];
+  /** the external sink, its location in full (info.sink has it redacted) */
+  sink?: SinkConfig;
 }
 
 /** How long the processor may take to work off the input once the producers are done. */
@@ -61,6 +64,9 @@ export async function executePipeline(
     startedAt: info.startedAt,
     topics: info.topics,
     acks: info.profile.producer.acks,
+    ...(info.sink
+      ? { sink: { type: info.sink.type, mode: info.sink.mode, table: info.sink.table } }
+      : {}),
   });
   await history.flush();
   const { plans, nemesisFaults } = splitCrashes(ctx.schedule, info);
@@ -158,7 +164,7 @@ function startPool(
   const { info } = ctx;
   const settings = info.profile.processor;
   const proxies = ctx.proxies.processor;
-  if (!settings.enabled || !proxies || !info.topics.output) return undefined;
+  if (!settings.enabled || !proxies || (!info.topics.output && !ctx.sink)) return undefined;
   const pool = new ProcessorPool({
     dir: ctx.dir,
     base: {
@@ -166,7 +172,8 @@ function startPool(
       brokers: proxies.brokers.map((b) => `${b.host}:${b.port}`),
       route: [...proxies.route()],
       inputTopic: info.topics.input,
-      outputTopic: info.topics.output,
+      ...(info.topics.output ? { outputTopic: info.topics.output } : {}),
+      ...(ctx.sink ? { sink: redacted(ctx.sink) } : {}),
       groupId: `${info.prefix}-processor`,
       transactionalId: `${info.prefix}-processor-tx`,
       settings,
@@ -179,6 +186,7 @@ function startPool(
     seed: info.seed,
     history,
     clock,
+    ...(ctx.sink?.type === "postgres" ? { env: { [SINK_URL_ENV]: ctx.sink.location } } : {}),
   });
   pool.start();
   return pool;

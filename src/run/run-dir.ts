@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.js";
 import type { Profile } from "../profiles/schema.js";
+import type { SinkConfig } from "../workload/sinks/index.js";
 
 /** What a run directory's run.json holds: everything `reconcile` needs besides the two logs. */
 export interface RunInfo {
@@ -12,6 +13,8 @@ export interface RunInfo {
   toxiproxy: string;
   prefix: string;
   topics: { input: string; output?: string };
+  /** the external sink the processor writes to (a postgres URL without its password) */
+  sink?: SinkConfig;
   groups: string[];
   proxies: string[];
   startedAt: string;
@@ -23,6 +26,7 @@ export const runFiles = (dir: string) => ({
   drain: path.join(dir, "drain.jsonl"),
   drainOutput: path.join(dir, "drain-output.jsonl"),
   drainOutputUncommitted: path.join(dir, "drain-output-uncommitted.jsonl"),
+  drainSink: path.join(dir, "drain-sink.jsonl"),
   report: path.join(dir, "report.json"),
 });
 
@@ -48,15 +52,19 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
-/** Every name a run creates on the cluster and in Toxiproxy; all start with the prefix. */
-export function runNames(prefix: string, withProcessor: boolean) {
+/**
+ * Every name a run creates on the cluster and in Toxiproxy; all start with the prefix.
+ * A processor writing to a sink (`toSink`) has no output topic.
+ */
+export function runNames(prefix: string, withProcessor: boolean, toSink = false) {
+  const withOutput = withProcessor && !toSink;
   return {
     topics: {
       input: `${prefix}-input`,
-      ...(withProcessor ? { output: `${prefix}-output` } : {}),
+      ...(withOutput ? { output: `${prefix}-output` } : {}),
     },
     groups: [`${prefix}-drain`, `${prefix}-resolve`, `${prefix}-processor`].concat(
-      withProcessor ? [`${prefix}-drain-output`, `${prefix}-drain-output-uncommitted`] : [],
+      withOutput ? [`${prefix}-drain-output`, `${prefix}-drain-output-uncommitted`] : [],
     ),
     roles: withProcessor ? (["producer", "processor"] as const) : (["producer"] as const),
     proxy: (role: string) => `${prefix}-${role}`,

@@ -10,9 +10,12 @@ import type { Report } from "../report/report.js";
 import { kafkaClient } from "../workload/client.js";
 import { drainTopic } from "../workload/drain.js";
 import type { Progress } from "../workload/producer.js";
+import { drainSink } from "../workload/sinks/drain.js";
+import { redacted, sinkConfig, type Sink } from "../workload/sinks/index.js";
 import { Cluster } from "./cluster.js";
 import { judgeRunDir } from "./judge.js";
 import { executePipeline, type PipelineContext } from "./pipeline.js";
+import { drainRecordedSink, prepareSink } from "./sink.js";
 import {
   newRunId,
   readRunInfo,
@@ -40,22 +43,34 @@ export type RunResult =
   { interrupted: false; report: Report; dir: string } | { interrupted: true; dir: string };
 
 /**
- * One chaos run: set up topics and proxies, produce through the proxies while the nemesis
- * breaks them, heal, drain directly, reconcile and judge. Proxies are always removed.
+ * One chaos run: set up topics, proxies and the sink's tables, produce through the proxies
+ * while the nemesis breaks them, heal, drain directly, reconcile and judge. Proxies are always
+ * removed; a setup that fails before the run starts leaves nothing behind.
  */
 export async function runChaos(opts: RunOptions): Promise<RunResult> {
   const { profile } = opts;
   const { runId, prefix, seed, schedule } = startPlan(opts);
   const dir = path.resolve(opts.outDir ?? path.join("kafka-chaos-runs", runId));
   const direct = directClient(prefix, opts.bootstrap);
-  refuseUsedDir(dir);
-  const cluster = await Cluster.connect(direct, opts.bootstrap);
+  const newDir = refuseUsedDir(dir);
+  let started = false;
+  let sink: Sink | undefined;
+  const abandon = async () => {
+    await sink?.drop().catch(() => {});
+    if (newDir) fs.rmSync(dir, { recursive: true, force: true });
+  };
+  const cluster = await Cluster.connect(direct, opts.bootstrap).catch(async (err: unknown) => {
+    await abandon();
+    throw err;
+  });
   const proxies: PipelineContext["proxies"] = {};
   const removeProxies = () => Promise.all(Object.values(proxies).map((p) => p.remove()));
   try {
     checkTargets(schedule, cluster);
     await cluster.assertPrefixFree(prefix);
-    const names = runNames(prefix, profile.processor.enabled);
+    const sinkAt = sinkConfig(profile.sink, prefix, dir);
+    if (sinkAt) sink = await prepareSink(sinkAt);
+    const names = runNames(prefix, profile.processor.enabled, sinkAt !== undefined);
     const { topics, groups } = names;
     for (const role of names.roles) {
       proxies[role] = await ProxySet.create({
@@ -79,11 +94,13 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       toxiproxy: opts.toxiproxy,
       prefix,
       topics,
+      ...(sinkAt ? { sink: redacted(sinkAt) } : {}),
       groups,
       proxies: Object.values(proxies).flatMap((p) => p.names()),
       startedAt: new Date().toISOString(),
     };
     writeRunInfo(dir, info);
+    started = true;
     const coordinators = await Promise.all([
       cluster.coordinatorOf("__consumer_offsets", `${prefix}-processor`),
       cluster.coordinatorOf("__transaction_state", `${prefix}-processor-tx`),
@@ -98,16 +115,24 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       schedule,
       leaders: await cluster.leadersOf(topics.input),
       coordinators: [...new Set(coordinators.filter((c) => c !== undefined))],
+      ...(sinkAt ? { sink: sinkAt } : {}),
     });
     await removeProxies();
     if (interrupted) return { interrupted: true, dir };
     await drainAll(direct, info, dir);
+    if (sink) await drainSink(sink, runFiles(dir).drainSink);
     const report = await judgeRunDir(dir, warnings);
-    if (!opts.keep) await cluster.deleteOwn(prefix, Object.values(topics), groups);
+    if (!opts.keep) {
+      await cluster.deleteOwn(prefix, Object.values(topics), groups);
+      // The SQLite file stays in the run directory as evidence; a server's tables go.
+      if (sinkAt?.type === "postgres") await sink?.drop();
+    }
     return { interrupted: false, report, dir };
   } finally {
     await removeProxies();
     await cluster.close();
+    if (!started) await abandon();
+    await sink?.close();
   }
 }
 
@@ -162,12 +187,17 @@ export function startPlan(opts: Pick<RunOptions, "profile" | "seed" | "topicPref
   };
 }
 
-/** A run directory holds one run: appending a second history would mix two runs. */
-function refuseUsedDir(dir: string): void {
+/**
+ * A run directory holds one run: appending a second history would mix two runs.
+ * Returns whether the directory is new (then a failed setup removes it again).
+ */
+function refuseUsedDir(dir: string): boolean {
   if (fs.existsSync(runFiles(dir).history) || fs.existsSync(runFiles(dir).info)) {
     throw new UsageError(`--out ${dir}: already holds a run; give each run its own directory`);
   }
+  const exists = fs.existsSync(dir);
   fs.mkdirSync(dir, { recursive: true });
+  return !exists;
 }
 
 function checkTargets(schedule: ScheduledFault[], cluster: Cluster): void {
@@ -190,6 +220,7 @@ function checkTargets(schedule: ScheduledFault[], cluster: Cluster): void {
 export async function reconcileDir(dir: string): Promise<Report> {
   const files = runFiles(dir);
   const info = readRunInfo(dir);
+  if (info.sink && !fs.existsSync(files.drainSink)) await drainRecordedSink(info, dir);
   const drained =
     fs.existsSync(files.drain) &&
     (!info.topics.output || fs.existsSync(files.drainOutputUncommitted));

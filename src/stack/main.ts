@@ -14,13 +14,15 @@ export async function main(argv: string[]): Promise<number> {
     .command("up")
     .description("start the stack (idempotent) and wait until it is ready")
     .option("--brokers <n>", "1 or 3 Kafka nodes", parseBrokers, 1)
-    .action(async (opts: { brokers: number }) => {
+    .option("--postgres", "also start a local PostgreSQL (for the postgres sink)", false)
+    .action(async (opts: { brokers: number; postgres: boolean }) => {
       const t0 = Date.now();
-      const info = await up({ brokers: opts.brokers, log: say });
+      const info = await up({ brokers: opts.brokers, postgres: opts.postgres, log: say });
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       say(`${info.started ? "ready" : "already running"} in ${secs}s`);
       console.log(`KAFKA_CHAOS_BOOTSTRAP=${info.bootstrap}`);
       console.log(`TOXIPROXY_URL=${info.toxiproxy}`);
+      if (info.postgres) console.log(`KAFKA_CHAOS_PG_URL=${info.postgres}`);
     });
   program
     .command("down")
@@ -40,7 +42,9 @@ export async function main(argv: string[]): Promise<number> {
       }
       const t = s.toxiproxy;
       console.log(`toxiproxy  ${t.url}  pid ${t.pid ?? "-"}  ${t.ready ? "ready" : "down"}`);
-      if (!isReady(s)) code = 3;
+      const p = s.postgres;
+      if (p) console.log(`postgres  ${p.url}  pid ${p.pid ?? "-"}  ${p.ready ? "ready" : "down"}`);
+      if (!isReady(s) || (p && !p.ready)) code = 3;
     });
   try {
     await program.parseAsync(argv);

@@ -18,3 +18,7 @@ export const HOST = "127.0.0.1";
 export const TOXIPROXY_PORT = 8474;
 export const brokerPort = (nodeId: number): number => 9091 + nodeId;
 export const controllerPort = (nodeId: number): number => 19091 + nodeId;
+export const POSTGRES_PORT = 5433;
+export const POSTGRES_USER = "kafka_chaos";
+/** The local stack's PostgreSQL (`stack:up --postgres`): trust auth, the default database. */
+export const LOCAL_POSTGRES_URL = `postgres://${POSTGRES_USER}@${HOST}:${POSTGRES_PORT}/postgres`;

@@ -26,9 +26,10 @@ export function startDetached(
   args: string[],
   logFile: string,
   pidFile: string,
+  user?: { uid: number; gid: number },
 ): number {
   const out = fs.openSync(logFile, "a");
-  const child = spawn(cmd, args, { detached: true, stdio: ["ignore", out, out] });
+  const child = spawn(cmd, args, { detached: true, stdio: ["ignore", out, out], ...user });
   fs.closeSync(out);
   if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
   child.unref();
@@ -36,11 +37,15 @@ export function startDetached(
   return child.pid;
 }
 
-/** SIGTERM, then SIGKILL after the grace period; removes the pid file. */
-export async function stopPid(pidFile: string, graceMs = 15_000): Promise<boolean> {
+/** `signal` (SIGTERM), then SIGKILL after the grace period; removes the pid file. */
+export async function stopPid(
+  pidFile: string,
+  graceMs = 15_000,
+  signal: NodeJS.Signals = "SIGTERM",
+): Promise<boolean> {
   const pid = livePid(pidFile);
   if (pid === undefined) return false;
-  process.kill(pid, "SIGTERM");
+  process.kill(pid, signal);
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(100);
   if (isAlive(pid)) process.kill(pid, "SIGKILL");

@@ -6,7 +6,15 @@ import kafkajs from "kafkajs";
 import { InfrastructureError } from "../errors.js";
 import { ensureKafka, ensureToxiproxy } from "./install.js";
 import { kafkaNodes, prepareNode, startNode, type KafkaNode } from "./kafka.js";
-import { HOST, STATE_DIR, STATE_FILE, TOXIPROXY_PORT } from "./paths.js";
+import {
+  HOST,
+  LOCAL_POSTGRES_URL,
+  POSTGRES_PORT,
+  STATE_DIR,
+  STATE_FILE,
+  TOXIPROXY_PORT,
+} from "./paths.js";
+import { postgresAnswers, postgresPid, startPostgres, stopPostgres } from "./postgres.js";
 import { livePid, stopPid } from "./process.js";
 import {
   TOXIPROXY_URL,
@@ -20,10 +28,14 @@ export interface StackInfo {
   brokers: number;
   bootstrap: string;
   toxiproxy: string;
+  /** the local PostgreSQL's URL, when this `up` started or found it (--postgres) */
+  postgres?: string;
 }
 
 export interface UpOptions {
   brokers: number;
+  /** also start the local PostgreSQL (for the sink) */
+  postgres?: boolean;
   timeoutMs?: number;
   log?: (line: string) => void;
 }
@@ -64,7 +76,12 @@ export async function up(opts: UpOptions): Promise<StackInfo & { started: boolea
   const info = stackInfo(nodes);
   writeState(info);
   await waitReady(nodes, timeoutMs);
-  return { ...info, started };
+  if (!opts.postgres) return { ...info, started };
+  if (livePid(postgresPid) === undefined) {
+    await refuseBusyPort(POSTGRES_PORT, "PostgreSQL");
+    started = true;
+  }
+  return { ...info, postgres: await startPostgres(log), started };
 }
 
 /** Stops exactly the processes the stack started (by pid file) and removes their data. */
@@ -77,6 +94,7 @@ export async function down(log: (line: string) => void = () => {}): Promise<numb
     fs.rmSync(n.dir, { recursive: true, force: true });
   }
   if (await stopPid(toxiproxyPid)) stopped += 1;
+  if (await stopPostgres()) stopped += 1;
   fs.rmSync(STATE_DIR, { recursive: true, force: true });
   log(stopped > 0 ? `stopped ${stopped} process(es)` : "nothing was running");
   return stopped;
@@ -86,6 +104,8 @@ export interface Status {
   info?: StackInfo;
   kafka: { nodeId: number; bootstrap: string; pid?: number; ready: boolean }[];
   toxiproxy: { url: string; pid?: number; ready: boolean };
+  /** present when the local PostgreSQL was started (it is optional) */
+  postgres?: { url: string; pid?: number; ready: boolean };
 }
 
 export async function status(): Promise<Status> {
@@ -104,7 +124,12 @@ export async function status(): Promise<Status> {
     pid: livePid(toxiproxyPid),
     ready: await toxiproxyAnswers(TOXIPROXY_URL),
   };
-  return { info: state, kafka, toxiproxy };
+  const pgPid = livePid(postgresPid);
+  const postgres =
+    pgPid === undefined
+      ? undefined
+      : { url: LOCAL_POSTGRES_URL, pid: pgPid, ready: await postgresAnswers() };
+  return { info: state, kafka, toxiproxy, ...(postgres ? { postgres } : {}) };
 }
 
 export function isReady(s: Status): boolean {

@@ -27,6 +27,8 @@ export interface PoolOptions {
   seed: number;
   history: HistoryWriter;
   clock: () => number;
+  /** extra environment of the worker processes (secrets kept out of their config files) */
+  env?: Record<string, string>;
 }
 
 interface Slot {
@@ -122,7 +124,10 @@ export class ProcessorPool {
     const configFile = path.join(this.opts.dir, `worker-${worker}.json`);
     fs.writeFileSync(configFile, JSON.stringify(config));
     const log = fs.openSync(path.join(this.opts.dir, `worker-${worker}.log`), "a");
-    const child = fork(WORKER_MAIN, [configFile], { stdio: ["ignore", log, log, "ipc"] });
+    const child = fork(WORKER_MAIN, [configFile], {
+      stdio: ["ignore", log, log, "ipc"],
+      env: { ...process.env, ...this.opts.env },
+    });
     fs.closeSync(log);
     s.child = child;
     s.restarting = false;

@@ -6,6 +6,7 @@ import type { Profile } from "../profiles/schema.js";
 import { initTransactions, kafkaClient, type Route } from "./client.js";
 import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "./headers.js";
 import { errorText } from "./producer.js";
+import { openSink, SINK_URL_ENV, type Sink, type SinkConfig, type SinkRow } from "./sinks/index.js";
 
 /** Everything a worker process needs; passed as JSON by the pool. */
 export interface WorkerConfig {
@@ -16,7 +17,10 @@ export interface WorkerConfig {
   brokers: string[];
   route: [string, { host: string; port: number }][];
   inputTopic: string;
-  outputTopic: string;
+  /** where the processed records go: an output topic, or (sink set) an external sink */
+  outputTopic?: string;
+  /** the location of a postgres sink comes from the environment (SINK_URL_ENV), not this file */
+  sink?: SinkConfig;
   groupId: string;
   transactionalId: string;
   settings: Profile["processor"];
@@ -40,15 +44,21 @@ export const EXIT_RESTART = 75;
 
 type Chunk = kafkajs.KafkaMessage[];
 
+/** Where a crash after the write and before the offset commit is placed (either name). */
+const AFTER_WRITE = ["after-process-before-commit", "after-sink-write-before-commit"];
+
 /**
  * The application under test: consume from the input topic, "process" each record by writing it
- * (same identity headers) to the output topic, and commit input offsets as the profile says —
- * before processing, after it, automatically, or inside a transaction with the output.
+ * (same identity headers) to the output topic — or as a row to the external sink — and commit
+ * input offsets as the profile says: before processing, after it, automatically, or inside a
+ * transaction with the output. An atomic sink also stores the offsets in its own transaction
+ * and the worker resumes from those.
  */
 export class Processor {
   private readonly kafka: kafkajs.Kafka;
   private readonly consumer: kafkajs.Consumer;
   private producer?: kafkajs.Producer;
+  private sink?: Sink;
   private readonly random: () => number;
   private processed = 0;
 
@@ -78,7 +88,10 @@ export class Processor {
 
   async start(): Promise<void> {
     const { consumer, config } = this;
-    consumer.on(consumer.events.GROUP_JOIN, () => this.send({ type: "joined" }));
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.send({ type: "joined" });
+      if (config.sink?.mode === "atomic") void this.seekToStored(payload.memberAssignment);
+    });
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       const p = payload as { partition: number; lastOffset: string };
       this.send({
@@ -92,7 +105,8 @@ export class Processor {
       const p = payload as { error: unknown; restart: boolean };
       if (!p.restart) this.fail(p.error);
     });
-    await this.producerReady();
+    if (config.sink) this.sink = await openSink(sinkLocated(config.sink));
+    else await this.producerReady();
     await consumer.connect();
     await consumer.subscribe({ topic: config.inputTopic, fromBeginning: true });
     const auto = config.settings.commit === "auto";
@@ -107,6 +121,7 @@ export class Processor {
   async stop(): Promise<void> {
     await this.consumer.disconnect().catch(() => {});
     await this.producer?.disconnect().catch(() => {});
+    await this.sink?.close();
     await this.history.close();
   }
 
@@ -126,17 +141,17 @@ export class Processor {
     switch (this.config.settings.commit) {
       case "before":
         await this.commit(partition, chunk);
-        this.crashPoint("after-commit-before-process", chunk.length);
+        this.crashPoint(["after-commit-before-process"], chunk.length);
         await this.recorded(partition, chunk, await this.write(partition, chunk));
         return;
       case "after":
         await this.recorded(partition, chunk, await this.write(partition, chunk));
-        this.crashPoint("after-process-before-commit", chunk.length);
+        this.crashPoint(AFTER_WRITE, chunk.length);
         await this.commit(partition, chunk);
         return;
       case "auto":
         await this.recorded(partition, chunk, await this.write(partition, chunk));
-        this.crashPoint("after-process-before-commit", chunk.length);
+        this.crashPoint(AFTER_WRITE, chunk.length);
         return;
       case "transaction":
         await this.transact(partition, chunk);
@@ -144,12 +159,31 @@ export class Processor {
     }
   }
 
-  /** Plain (non-transactional) output write; an error leaves the outcome unknown. */
-  private async write(partition: number, chunk: Chunk): Promise<Outcome> {
+  /** Non-transactional write to the sink or the output topic; an error leaves it unknown. */
+  private write(partition: number, chunk: Chunk): Promise<Outcome> {
+    return this.sink
+      ? this.writeSink(this.sink, partition, chunk)
+      : this.writeTopic(partition, chunk);
+  }
+
+  /** The chunk's rows in one DB transaction; the crash point mid-db-transaction is inside it. */
+  private async writeSink(sink: Sink, partition: number, chunk: Chunk): Promise<Outcome> {
+    try {
+      const rows = chunk.map((m) => sinkRow(partition, m, this.config.worker));
+      const written = await sink.write(partition, rows, () =>
+        this.crashPoint(["mid-db-transaction"], chunk.length),
+      );
+      return { outcome: "ok", items: written.map((r) => [r.producer, r.seq]) };
+    } catch (err) {
+      return { outcome: "unknown", error: errorText(err) };
+    }
+  }
+
+  private async writeTopic(partition: number, chunk: Chunk): Promise<Outcome> {
     try {
       const producer = await this.producerReady();
       const meta = await producer.send({
-        topic: this.config.outputTopic,
+        topic: this.outputTopic(),
         acks: -1,
         messages: outputMessages(partition, chunk, this.config.worker),
       });
@@ -171,11 +205,11 @@ export class Processor {
       let output: ProcessedEvent["output"];
       try {
         const meta = await tx.send({
-          topic: this.config.outputTopic,
+          topic: this.outputTopic(),
           messages: outputMessages(partition, chunk, this.config.worker),
         });
         output = outputRanges(meta, chunk.length);
-        this.crashPoint("mid-transaction", chunk.length);
+        this.crashPoint(["mid-transaction"], chunk.length);
         if (this.random() < this.config.settings.abortRate) {
           await tx.abort();
           await this.recorded(partition, chunk, { outcome: "aborted", output });
@@ -210,9 +244,27 @@ export class Processor {
     }
   }
 
+  /**
+   * atomic sink: resume each assigned partition from the offset stored with the rows, not the
+   * group's committed offset. (The sink's write also skips rows below it: a fetch already
+   * under way when the seek lands is not written twice.)
+   */
+  private async seekToStored(assignment: Record<string, number[]>): Promise<void> {
+    try {
+      const stored = await this.sink!.storedOffsets();
+      const topic = this.config.inputTopic;
+      for (const partition of assignment[topic] ?? []) {
+        const offset = stored.get(partition);
+        if (offset !== undefined) this.consumer.seek({ topic, partition, offset: String(offset) });
+      }
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
   /** The chunk's outcome goes to disk before anything that follows it (commit, next chunk). */
   private async recorded(partition: number, chunk: Chunk, result: Outcome): Promise<void> {
-    const items: [number, number][] = chunk.map(identity);
+    const items: [number, number][] = result.items ?? chunk.map(identity);
     this.history.append({
       type: "processed",
       worker: this.config.worker,
@@ -225,16 +277,16 @@ export class Processor {
       time: Date.now() - this.config.runStartedAt,
     });
     await this.history.flush();
-    if (result.outcome === "ok") this.processed += chunk.length;
+    if (result.outcome === "ok") this.processed += items.length;
     if (result.outcome === "unknown" && this.config.settings.commit !== "transaction") {
       // As a real consumer would: the write failed, so do not move on; restart from the commit.
       this.fail(new Error(result.error ?? "output write failed"));
     }
   }
 
-  private crashPoint(point: string, chunkSize: number): void {
+  private crashPoint(points: string[], chunkSize: number): void {
     const crash = this.config.crash;
-    if (!crash || crash.point !== point) return;
+    if (!crash || !points.includes(crash.point)) return;
     if (this.processed + chunkSize >= crash.after) process.kill(process.pid, "SIGKILL");
   }
 
@@ -254,6 +306,12 @@ export class Processor {
     return producer;
   }
 
+  private outputTopic(): string {
+    if (!this.config.outputTopic)
+      throw new Error("no output topic: this processor writes to a sink");
+    return this.config.outputTopic;
+  }
+
   private fail(err: unknown): never {
     this.send({ type: "fatal", error: errorText(err) });
     this.history.flushSync();
@@ -264,7 +322,20 @@ export class Processor {
 interface Outcome {
   outcome: ProcessedEvent["outcome"];
   output?: ProcessedEvent["output"];
+  /** the identities that took effect, when not the whole chunk (an atomic sink's skips) */
+  items?: [number, number][];
   error?: string;
+}
+
+/** The sink's location, from the environment for postgres (never written to disk). */
+function sinkLocated(sink: SinkConfig): SinkConfig {
+  const url = sink.type === "postgres" ? process.env[SINK_URL_ENV] : undefined;
+  return url ? { ...sink, location: url } : sink;
+}
+
+function sinkRow(partition: number, m: kafkajs.KafkaMessage, worker: string): SinkRow {
+  const [producer, seq] = identity(m);
+  return { producer, seq, partition, offset: Number(m.offset), worker, payload: m.value };
 }
 
 function identity(m: kafkajs.KafkaMessage): [number, number] {
