@@ -5,7 +5,7 @@ import {
   startPostgres,
   stopPostgres,
 } from "../src/stack/postgres.js";
-import { down, isReady, status, up } from "../src/stack/stack.js";
+import { down, isReady, status, up, type SecureInfo } from "../src/stack/stack.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -13,6 +13,8 @@ declare module "vitest" {
     toxiproxyUrl: string;
     /** a PostgreSQL for the sink tests; "" when none is available (those tests are skipped) */
     pgUrl: string;
+    /** the stack's secure listeners (stack:up --secure); null when the running stack has none */
+    secure: SecureInfo | null;
   }
 }
 
@@ -20,12 +22,19 @@ declare module "vitest" {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const current = await status();
   const reuse = isReady(current) && current.info !== undefined;
-  const info = reuse && current.info ? current.info : await up({ brokers: 1, log: console.log });
+  const info =
+    reuse && current.info ? current.info : await up({ brokers: 1, secure: true, log: console.log });
   console.log(
     `integration tests: Kafka ${info.bootstrap}, Toxiproxy ${info.toxiproxy}${reuse ? " (already running)" : ""}`,
   );
   project.provide("bootstrap", info.bootstrap);
   project.provide("toxiproxyUrl", info.toxiproxy);
+  project.provide("secure", info.secure ?? null);
+  if (!info.secure) {
+    console.warn(
+      "the running stack has no secure listeners (stack:up --secure): TLS/SASL tests skipped",
+    );
+  }
   const pg = await postgres(current.postgres?.ready === true);
   console.log(
     pg.url

@@ -3,6 +3,7 @@ import { InfrastructureError } from "../errors.js";
 import { parseDuration } from "../faults/spec.js";
 import { Cluster } from "../run/cluster.js";
 import { kafkaClient } from "../workload/client.js";
+import { connectionFrom, type ConnectionFlags } from "../workload/connection.js";
 
 /** Names a run creates with the default prefix: kc-<YYYYMMDD>-<HHMMSS>-<rand>-… */
 export const RUN_NAME = /^kc-(\d{8})-(\d{6})-[a-z0-9]{4}-/;
@@ -27,12 +28,14 @@ export function leftFromBefore(cutoff: number): { test(name: string): boolean } 
   };
 }
 
-export async function cleanupCommand(flags: {
-  bootstrap: string;
-  toxiproxy: string;
-  dryRun: boolean;
-  olderThan: string;
-}): Promise<number> {
+export async function cleanupCommand(
+  flags: {
+    bootstrap: string;
+    toxiproxy: string;
+    dryRun: boolean;
+    olderThan: string;
+  } & ConnectionFlags,
+): Promise<number> {
   const verb = flags.dryRun ? "would remove" : "removed";
   const match = leftFromBefore(Date.now() - parseDuration(flags.olderThan, "--older-than"));
   const toxiproxy = new toxiproxyClient.Toxiproxy(flags.toxiproxy);
@@ -48,6 +51,7 @@ export async function cleanupCommand(flags: {
     clientId: "kafka-chaos-cleanup",
     brokers: flags.bootstrap.split(","),
     retries: 1,
+    connection: connectionFrom(flags),
   });
   const cluster = await Cluster.connect(kafka, flags.bootstrap);
   try {

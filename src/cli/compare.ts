@@ -6,9 +6,10 @@ import { produceStats, type ProduceStats } from "../report/latency.js";
 import type { Report } from "../report/report.js";
 import { runFiles } from "../run/run-dir.js";
 import { runChaos } from "../run/run.js";
+import { connectionFrom, type ConnectionFlags } from "../workload/connection.js";
 import { INTERRUPTED } from "./run.js";
 
-interface CompareFlags {
+interface CompareFlags extends ConnectionFlags {
   profiles: string;
   bootstrap: string;
   toxiproxy: string;
@@ -59,6 +60,7 @@ export async function compareCommand(flags: CompareFlags): Promise<number> {
         toxiproxy: flags.toxiproxy,
         seed,
         outDir: path.join(outRoot, profile.name),
+        connection: connectionFrom(flags),
         signal: interrupt.signal,
       });
       if (result.interrupted) return INTERRUPTED;

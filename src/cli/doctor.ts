@@ -5,6 +5,7 @@ import { ProxySet } from "../faults/proxies.js";
 import { Cluster } from "../run/cluster.js";
 import type kafkajs from "kafkajs";
 import { initTransactions, kafkaClient } from "../workload/client.js";
+import { connectionFrom, type Connection, type ConnectionFlags } from "../workload/connection.js";
 import { errorText } from "../workload/producer.js";
 
 interface Check {
@@ -15,17 +16,18 @@ interface Check {
 }
 
 /** Checks what a run needs; one ✓/✗ line each, with the fix for each ✗. Exit 0 or 3. */
-export async function doctorCommand(flags: {
-  bootstrap: string;
-  toxiproxy: string;
-}): Promise<number> {
+export async function doctorCommand(
+  flags: { bootstrap: string; toxiproxy: string } & ConnectionFlags,
+): Promise<number> {
   const checks: Check[] = [];
   const brokers = flags.bootstrap.split(",");
+  const connection = connectionFrom(flags);
   const direct = kafkaClient({
     clientId: "kafka-chaos-doctor",
     brokers,
     retries: 1,
     connectionTimeoutMs: 2000,
+    connection,
   });
   let cluster: Cluster | undefined;
   try {
@@ -47,7 +49,7 @@ export async function doctorCommand(flags: {
   if (cluster) {
     checks.push(await topicCheck(cluster));
     checks.push(await transactionsCheck(direct));
-    checks.push(await proxyCheck(flags.toxiproxy, cluster));
+    checks.push(await proxyCheck(flags.toxiproxy, cluster, connection));
   }
   checks.push(runDirCheck());
   await cluster?.close();
@@ -101,7 +103,7 @@ async function transactionsCheck(kafka: kafkajs.Kafka): Promise<Check> {
 }
 
 /** Toxiproxy answers and a client routed through a test proxy per broker reaches the cluster. */
-async function proxyCheck(url: string, cluster: Cluster): Promise<Check> {
+async function proxyCheck(url: string, cluster: Cluster, connection: Connection): Promise<Check> {
   const name = "Toxiproxy";
   let proxies: ProxySet | undefined;
   try {
@@ -116,6 +118,7 @@ async function proxyCheck(url: string, cluster: Cluster): Promise<Check> {
       brokers: cluster.brokers.map((b) => `${b.host}:${b.port}`),
       route: proxies.route(),
       retries: 1,
+      connection,
     });
     const admin = routed.admin();
     await admin.connect();

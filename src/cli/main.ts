@@ -155,11 +155,14 @@ export function reportError(err: unknown): number {
     const quiet = ["commander.helpDisplayed", "commander.version", "commander.help"];
     return quiet.includes(e.code) ? 0 : 2;
   }
+  // Whatever a library put in its message, the SASL password never reaches the terminal.
+  const secret = process.env[PASSWORD_ENV];
+  const safe = (text: string) => (secret ? text.split(secret).join("***") : text);
   if (err instanceof KafkaChaosError) {
-    console.error(`kafka-chaos: ${err.message}`);
+    console.error(`kafka-chaos: ${safe(err.message)}`);
   } else {
     const detail = process.env.DEBUG ? ((err as Error).stack ?? String(err)) : String(err);
-    console.error(`kafka-chaos: unexpected failure, the run could not be judged: ${detail}`);
+    console.error(`kafka-chaos: unexpected failure, the run could not be judged: ${safe(detail)}`);
   }
   return exitCodeOf(err);
 }

@@ -6,10 +6,11 @@ import { publishToGithub } from "../report/github.js";
 import { renderJunit } from "../report/junit.js";
 import type { Report } from "../report/report.js";
 import { planRun } from "../run/plan.js";
+import { connectionFrom, type ConnectionFlags } from "../workload/connection.js";
 import { reconcileDir, runChaos } from "../run/run.js";
 import { emitReport, verdictCode } from "./output.js";
 
-interface RunFlags {
+interface RunFlags extends ConnectionFlags {
   profile: string;
   bootstrap: string;
   toxiproxy: string;
@@ -41,6 +42,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       toxiproxy: flags.toxiproxy,
       seed: flags.seed,
       topicPrefix: flags.topicPrefix,
+      connection: connectionFrom(flags),
     });
     process.stdout.write(plan);
     return 0;
@@ -78,6 +80,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       topicPrefix: flags.topicPrefix,
       outDir: flags.out,
       keep: flags.keep,
+      connection: connectionFrom(flags),
       signal: interrupt.signal,
       onProgress: (p, faults) => {
         if (spinner) {
@@ -112,9 +115,9 @@ export async function runCommand(flags: RunFlags): Promise<number> {
 
 export async function reconcileCommand(
   dir: string,
-  flags: { json?: string; junit?: string },
+  flags: { json?: string; junit?: string } & ConnectionFlags,
 ): Promise<number> {
-  const report = await reconcileDir(dir);
+  const report = await reconcileDir(dir, connectionFrom(flags));
   publish(report, flags);
   return verdictCode(report);
 }

@@ -6,6 +6,7 @@ import type { ProxySet } from "../faults/proxies.js";
 import type { ScheduledFault } from "../faults/schedule.js";
 import { HistoryWriter } from "../history/writer.js";
 import { kafkaClient } from "../workload/client.js";
+import { connectionEnv } from "../workload/connection.js";
 import { ProcessorPool, type CrashPlan } from "../workload/pool.js";
 import { runProducer, type Progress } from "../workload/producer.js";
 import { resolveInDoubt } from "../workload/resolve.js";
@@ -128,6 +129,7 @@ async function produce(
     route: proxies.route(),
     requestTimeoutMs: profile.producer.requestTimeoutMs,
     retries: profile.producer.retries,
+    connection: ctx.opts.connection,
   });
   const producers = profile.workload.producers;
   const share = Math.ceil(profile.workload.messages / producers);
@@ -186,7 +188,10 @@ function startPool(
     seed: info.seed,
     history,
     clock,
-    ...(ctx.sink?.type === "postgres" ? { env: { [SINK_URL_ENV]: ctx.sink.location } } : {}),
+    env: {
+      ...connectionEnv(ctx.opts.connection),
+      ...(ctx.sink?.type === "postgres" ? { [SINK_URL_ENV]: ctx.sink.location } : {}),
+    },
   });
   pool.start();
   return pool;

@@ -9,12 +9,17 @@ import { directClient, startPlan, type RunOptions } from "./run.js";
  * The cluster is only asked for its brokers (read-only), to name the proxies.
  */
 export async function planRun(
-  opts: Pick<RunOptions, "profile" | "seed" | "topicPrefix" | "bootstrap" | "toxiproxy">,
+  opts: Pick<
+    RunOptions,
+    "profile" | "seed" | "topicPrefix" | "bootstrap" | "toxiproxy" | "connection"
+  >,
 ): Promise<string> {
   const { profile } = opts;
   const { runId, prefix, seed, schedule } = startPlan(opts);
-  const names = runNames(prefix, profile.processor.enabled);
-  const cluster = await Cluster.connect(directClient(prefix, opts.bootstrap), opts.bootstrap);
+  const toSink = profile.sink.type !== "none";
+  const names = runNames(prefix, profile.processor.enabled, toSink);
+  const direct = directClient(prefix, opts.bootstrap, opts.connection);
+  const cluster = await Cluster.connect(direct, opts.bootstrap);
   const brokers = cluster.brokers;
   await cluster.close();
   const w = profile.workload;
@@ -22,6 +27,7 @@ export async function planRun(
     `plan for profile ${profile.name} (claims ${profile.claims}), run id ${runId}, seed ${seed}`,
     `workload: ${w.messages} messages of ${w.messageSize} bytes, ${w.rate || "unlimited"} msg/s, ${w.producers} producer(s)`,
     `processor: ${profile.processor.enabled ? `commit ${profile.processor.commit}, ${profile.processor.workers} worker(s)` : "none"}`,
+    `sink: ${toSink ? `${profile.sink.type}, mode ${profile.sink.mode}` : "none"}`,
     "topics to create (deleted after the run unless --keep):",
     ...Object.values(names.topics).map(
       (t) => `  ${t}  partitions ${w.partitions}, replication factor ${w.replicationFactor}`,

@@ -18,6 +18,8 @@ export interface RunInfo {
   groups: string[];
   proxies: string[];
   startedAt: string;
+  /** whether TLS / SASL were used, without secrets (reconcile needs the same flags again) */
+  connection?: Record<string, unknown>;
 }
 
 export const runFiles = (dir: string) => ({

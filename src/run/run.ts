@@ -9,6 +9,7 @@ import type { Profile } from "../profiles/schema.js";
 import type { Report } from "../report/report.js";
 import { kafkaClient } from "../workload/client.js";
 import { drainTopic } from "../workload/drain.js";
+import { describeConnection, type Connection } from "../workload/connection.js";
 import type { Progress } from "../workload/producer.js";
 import { drainSink } from "../workload/sinks/drain.js";
 import { redacted, sinkConfig, type Sink } from "../workload/sinks/index.js";
@@ -33,6 +34,8 @@ export interface RunOptions {
   topicPrefix?: string;
   outDir?: string;
   keep?: boolean;
+  /** TLS / SASL for every client of the run (secrets stay in memory and worker environments) */
+  connection?: Connection;
   /** Aborting it stops the run early (Ctrl-C); the run is then left for `reconcile`. */
   signal?: AbortSignal;
   onProgress?: (progress: Progress, activeFaults: string[]) => void;
@@ -51,7 +54,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
   const { profile } = opts;
   const { runId, prefix, seed, schedule } = startPlan(opts);
   const dir = path.resolve(opts.outDir ?? path.join("kafka-chaos-runs", runId));
-  const direct = directClient(prefix, opts.bootstrap);
+  const direct = directClient(prefix, opts.bootstrap, opts.connection);
   const newDir = refuseUsedDir(dir);
   let started = false;
   let sink: Sink | undefined;
@@ -95,6 +98,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       prefix,
       topics,
       ...(sinkAt ? { sink: redacted(sinkAt) } : {}),
+      connection: describeConnection(opts.connection ?? {}),
       groups,
       proxies: Object.values(proxies).flatMap((p) => p.names()),
       startedAt: new Date().toISOString(),
@@ -164,13 +168,18 @@ async function drainAll(direct: kafkajs.Kafka, info: RunInfo, dir: string): Prom
   }
 }
 
-export function directClient(prefix: string, bootstrap: string): kafkajs.Kafka {
+export function directClient(
+  prefix: string,
+  bootstrap: string,
+  connection?: Connection,
+): kafkajs.Kafka {
   const brokers = bootstrap.split(",").map((b) => b.trim());
   return kafkaClient({
     clientId: `${prefix}-admin`,
     brokers,
     retries: 2,
     connectionTimeoutMs: 2000,
+    connection,
   });
 }
 
@@ -217,7 +226,7 @@ function checkTargets(schedule: ScheduledFault[], cluster: Cluster): void {
  * `kafka-chaos reconcile DIR`: judges a finished run from its files; for an interrupted run
  * (no complete drain yet) it first drains the run's topic, which an interrupted run keeps.
  */
-export async function reconcileDir(dir: string): Promise<Report> {
+export async function reconcileDir(dir: string, connection?: Connection): Promise<Report> {
   const files = runFiles(dir);
   const info = readRunInfo(dir);
   if (info.sink && !fs.existsSync(files.drainSink)) await drainRecordedSink(info, dir);
@@ -225,7 +234,7 @@ export async function reconcileDir(dir: string): Promise<Report> {
     fs.existsSync(files.drain) &&
     (!info.topics.output || fs.existsSync(files.drainOutputUncommitted));
   if (drained) return judgeRunDir(dir);
-  const direct = directClient(info.prefix, info.bootstrap);
+  const direct = directClient(info.prefix, info.bootstrap, connection);
   const cluster = await Cluster.connect(direct, info.bootstrap);
   try {
     await drainAll(direct, info, dir);

@@ -15,14 +15,28 @@ export async function main(argv: string[]): Promise<number> {
     .description("start the stack (idempotent) and wait until it is ready")
     .option("--brokers <n>", "1 or 3 Kafka nodes", parseBrokers, 1)
     .option("--postgres", "also start a local PostgreSQL (for the postgres sink)", false)
-    .action(async (opts: { brokers: number; postgres: boolean }) => {
+    .option(
+      "--secure",
+      "also open SASL_SSL (SCRAM) and mutual-TLS listeners, throwaway certs",
+      false,
+    )
+    .action(async (opts: { brokers: number; postgres: boolean; secure: boolean }) => {
       const t0 = Date.now();
-      const info = await up({ brokers: opts.brokers, postgres: opts.postgres, log: say });
+      const info = await up({
+        brokers: opts.brokers,
+        postgres: opts.postgres,
+        secure: opts.secure,
+        log: say,
+      });
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       say(`${info.started ? "ready" : "already running"} in ${secs}s`);
       console.log(`KAFKA_CHAOS_BOOTSTRAP=${info.bootstrap}`);
       console.log(`TOXIPROXY_URL=${info.toxiproxy}`);
       if (info.postgres) console.log(`KAFKA_CHAOS_PG_URL=${info.postgres}`);
+      if (info.secure) {
+        say(`SASL_SSL (SCRAM) on ${info.secure.saslBootstrap}: source ${info.secure.saslEnv}`);
+        say(`mutual TLS on ${info.secure.mtlsBootstrap}: source ${info.secure.mtlsEnv}`);
+      }
     });
   program
     .command("down")

@@ -1,11 +1,19 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+import path from "node:path";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import kafkajs from "kafkajs";
 import { InfrastructureError } from "../errors.js";
 import { ensureKafka, ensureToxiproxy } from "./install.js";
-import { kafkaNodes, prepareNode, startNode, type KafkaNode } from "./kafka.js";
+import {
+  kafkaNodes,
+  mtlsPort,
+  prepareNode,
+  saslSslPort,
+  startNode,
+  type KafkaNode,
+} from "./kafka.js";
 import {
   HOST,
   LOCAL_POSTGRES_URL,
@@ -14,6 +22,7 @@ import {
   STATE_FILE,
   TOXIPROXY_PORT,
 } from "./paths.js";
+import { makeSecureMaterial, type SecureMaterial } from "./certs.js";
 import { postgresAnswers, postgresPid, startPostgres, stopPostgres } from "./postgres.js";
 import { livePid, stopPid } from "./process.js";
 import {
@@ -30,12 +39,29 @@ export interface StackInfo {
   toxiproxy: string;
   /** the local PostgreSQL's URL, when this `up` started or found it (--postgres) */
   postgres?: string;
+  /** the secure listeners (--secure) and the env files with their settings */
+  secure?: SecureInfo;
+}
+
+export interface SecureInfo {
+  saslBootstrap: string;
+  mtlsBootstrap: string;
+  caFile: string;
+  clientCert: string;
+  clientKey: string;
+  username: string;
+  /** `source` it: KAFKA_CHAOS_* settings for the SASL_SSL (SCRAM) listeners */
+  saslEnv: string;
+  /** `source` it: KAFKA_CHAOS_* settings for the SSL listeners that require a client certificate */
+  mtlsEnv: string;
 }
 
 export interface UpOptions {
   brokers: number;
   /** also start the local PostgreSQL (for the sink) */
   postgres?: boolean;
+  /** also open SASL_SSL (SCRAM) and mutual-TLS listeners, with throwaway certificates and user */
+  secure?: boolean;
   timeoutMs?: number;
   log?: (line: string) => void;
 }
@@ -51,10 +77,17 @@ export async function up(opts: UpOptions): Promise<StackInfo & { started: boolea
       `a ${running.brokers}-broker stack is already running; run \`npm run stack:down\` first`,
     );
   }
+  if (opts.secure && running && !running.secure && runningPids(running.brokers).length > 0) {
+    throw new InfrastructureError(
+      running.bootstrap,
+      "a stack without --secure is running; run `npm run stack:down` first",
+    );
+  }
   const [libs, toxiBin] = await Promise.all([ensureKafka(log), ensureToxiproxy(log)]);
   fs.mkdirSync(STATE_DIR, { recursive: true });
   const nodes = kafkaNodes(opts.brokers);
   let started = false;
+  let secure = running?.secure;
 
   if (livePid(toxiproxyPid) === undefined) {
     await refuseBusyPort(TOXIPROXY_PORT, "Toxiproxy");
@@ -69,11 +102,15 @@ export async function up(opts: UpOptions): Promise<StackInfo & { started: boolea
       await refuseBusyPort(Number(n.bootstrap.split(":")[1]), `Kafka node ${n.nodeId}`);
     const clusterId = randomBytes(16).toString("base64url").slice(0, 22);
     log(`starting Kafka (${nodes.length} node${nodes.length > 1 ? "s" : ""}, KRaft) and Toxiproxy`);
-    await Promise.all(nodes.map((n) => prepareNode(libs, n, nodes.length, clusterId)));
+    const material = opts.secure
+      ? await makeSecureMaterial(path.join(STATE_DIR, "certs"))
+      : undefined;
+    secure = material ? writeSecureEnv(material, nodes) : undefined;
+    await Promise.all(nodes.map((n) => prepareNode(libs, n, nodes.length, clusterId, material)));
     for (const n of nodes) startNode(libs, n);
     started = true;
   }
-  const info = stackInfo(nodes);
+  const info = { ...stackInfo(nodes), ...(secure ? { secure } : {}) };
   writeState(info);
   await waitReady(nodes, timeoutMs);
   if (!opts.postgres) return { ...info, started };
@@ -235,4 +272,48 @@ function writeState(info: StackInfo): void {
 function countNodeDirs(): number {
   if (!fs.existsSync(STATE_DIR)) return 0;
   return fs.readdirSync(STATE_DIR).filter((d) => /^kafka-\d+$/.test(d)).length;
+}
+
+/** Env files a user can `source`: every KAFKA_CHAOS_* setting for one kind of secure listener. */
+function writeSecureEnv(m: SecureMaterial, nodes: KafkaNode[]): SecureInfo {
+  const saslBootstrap = nodes.map((n) => `${HOST}:${saslSslPort(n.nodeId)}`).join(",");
+  const mtlsBootstrap = nodes.map((n) => `${HOST}:${mtlsPort(n.nodeId)}`).join(",");
+  const saslEnv = path.join(m.dir, "sasl.env");
+  const mtlsEnv = path.join(m.dir, "mtls.env");
+  const lines = (vars: Record<string, string>) =>
+    Object.entries(vars)
+      .map(([k, v]) => `export ${k}=${v}\n`)
+      .join("");
+  fs.writeFileSync(
+    saslEnv,
+    lines({
+      KAFKA_CHAOS_BOOTSTRAP: saslBootstrap,
+      KAFKA_CHAOS_SSL_CA: m.caFile,
+      KAFKA_CHAOS_SASL_MECHANISM: "scram-sha-512",
+      KAFKA_CHAOS_SASL_USERNAME: m.username,
+      KAFKA_CHAOS_SASL_PASSWORD: m.password,
+    }),
+    { mode: 0o600 },
+  );
+  fs.writeFileSync(
+    mtlsEnv,
+    lines({
+      KAFKA_CHAOS_BOOTSTRAP: mtlsBootstrap,
+      KAFKA_CHAOS_SSL_CA: m.caFile,
+      KAFKA_CHAOS_SSL_CERT: m.clientCert,
+      KAFKA_CHAOS_SSL_KEY: m.clientKey,
+    }),
+    { mode: 0o600 },
+  );
+  const { caFile, clientCert, clientKey, username } = m;
+  return {
+    saslBootstrap,
+    mtlsBootstrap,
+    caFile,
+    clientCert,
+    clientKey,
+    username,
+    saslEnv,
+    mtlsEnv,
+  };
 }

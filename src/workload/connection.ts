@@ -69,12 +69,6 @@ export function describeConnection(c: Connection): Record<string, unknown> {
   };
 }
 
-/** Removes every secret from a text (an error message, a log line) before it is shown. */
-export function redact(text: string, c: Connection | undefined): string {
-  const secrets = [c?.sasl?.password, c?.ssl?.key].filter((s): s is string => Boolean(s));
-  return secrets.reduce((t, s) => t.split(s).join("***"), text);
-}
-
 function readPem(file: string, flag: string): string {
   try {
     return fs.readFileSync(file, "utf8");
@@ -83,4 +77,18 @@ function readPem(file: string, flag: string): string {
       `${flag} ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
     );
   }
+}
+
+/** Workers get the connection (secrets included) through their environment, never a file. */
+export const WORKER_CONNECTION_ENV = "KAFKA_CHAOS_WORKER_CONNECTION";
+
+export function connectionEnv(c: Connection | undefined): Record<string, string> {
+  return c && (c.ssl || c.sasl) ? { [WORKER_CONNECTION_ENV]: JSON.stringify(c) } : {};
+}
+
+export function connectionFromWorkerEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Connection | undefined {
+  const raw = env[WORKER_CONNECTION_ENV];
+  return raw ? (JSON.parse(raw) as Connection) : undefined;
 }

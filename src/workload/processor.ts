@@ -4,6 +4,7 @@ import type { ProcessedEvent } from "../history/events.js";
 import { HistoryWriter } from "../history/writer.js";
 import type { Profile } from "../profiles/schema.js";
 import { initTransactions, kafkaClient, type Route } from "./client.js";
+import { connectionFromWorkerEnv } from "./connection.js";
 import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "./headers.js";
 import { errorText } from "./producer.js";
 import { openSink, SINK_URL_ENV, type Sink, type SinkConfig, type SinkRow } from "./sinks/index.js";
@@ -74,6 +75,7 @@ export class Processor {
       route: new Map(config.route) as Route,
       requestTimeoutMs: config.requestTimeoutMs,
       retries: 10,
+      connection: connectionFromWorkerEnv(),
     });
     this.consumer = this.kafka.consumer({
       groupId: config.groupId,
