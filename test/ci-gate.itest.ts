@@ -3,26 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import {
-  bootstrap,
-  directClient,
-  proxyNames,
-  runCli,
-  runProfile,
-  toxiproxyUrl,
-} from "./helpers.js";
+import { bootstrap, proxyNames, runCli, runProfile, toxiproxyUrl, listTopics } from "./helpers.js";
 
 const target = () => ["--bootstrap", bootstrap(), "--toxiproxy", toxiproxyUrl()];
-
-async function topics(): Promise<string[]> {
-  const admin = directClient().admin();
-  await admin.connect();
-  try {
-    return (await admin.listTopics()).sort();
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 describe("CI gate", () => {
   it("--junit writes valid JUnit XML and GITHUB_STEP_SUMMARY gets a table", async () => {
@@ -45,7 +28,7 @@ describe("CI gate", () => {
   });
 
   it("--dry-run prints the plan and touches nothing", async () => {
-    const [beforeTopics, beforeProxies] = [await topics(), await proxyNames()];
+    const [beforeTopics, beforeProxies] = [await listTopics(), await proxyNames()];
     const r = await runCli([
       "run",
       "--profile",
@@ -59,7 +42,7 @@ describe("CI gate", () => {
     expect(r.stdout).toMatch(/topics to create/);
     expect(r.stdout).toMatch(/kc-\d{8}-\d{6}-[a-z0-9]{4}-input/);
     expect(r.stdout).toMatch(/drop-acks#1/);
-    expect(await topics()).toEqual(beforeTopics);
+    expect(await listTopics()).toEqual(beforeTopics);
     expect(await proxyNames()).toEqual(beforeProxies);
   });
 

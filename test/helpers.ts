@@ -44,13 +44,17 @@ export interface CliResult {
 export const CLI = fileURLToPath(new URL("../bin/kafka-chaos.js", import.meta.url));
 
 /** Runs the built CLI as a user would, bounded in time. */
-export function runCli(args: string[], timeoutMs = 90_000): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  timeoutMs = 90_000,
+  env: Record<string, string> = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     const t0 = Date.now();
     execFile(
       process.execPath,
       [CLI, ...args],
-      { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } },
       (err, stdout, stderr) => {
         const code = err ? ((err as { code?: number }).code ?? null) : 0;
         resolve({
@@ -110,3 +114,14 @@ export function writeProfile(yaml: string): string {
 }
 
 export const pgUrl = (): string => inject("pgUrl");
+
+/** Every topic on the test cluster, sorted: to check that a command created or left nothing. */
+export async function listTopics(): Promise<string[]> {
+  const admin = directClient().admin();
+  await admin.connect();
+  try {
+    return (await admin.listTopics()).sort();
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bootstrap, directClient, hop, runCli, runProfile, writeProfile } from "./helpers.js";
+import { bootstrap, hop, runCli, runProfile, writeProfile, listTopics } from "./helpers.js";
 
 const PROFILES = ["at-most-once", "at-least-once", "idempotent-producer", "exactly-once"];
 const HOPS = ["producer-broker", "broker-consumer", "processor-output", "end-to-end"];
@@ -117,7 +117,7 @@ describe("run: errors and interruption", () => {
   });
 
   it("an unreachable Toxiproxy exits 3 and creates nothing on the cluster", async () => {
-    const before = await topics();
+    const before = await listTopics();
     const r = await runCli([
       "run",
       "--profile",
@@ -129,16 +129,6 @@ describe("run: errors and interruption", () => {
     ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("http://127.0.0.1:1");
-    expect(await topics()).toEqual(before);
+    expect(await listTopics()).toEqual(before);
   });
 });
-
-async function topics(): Promise<string[]> {
-  const admin = directClient().admin();
-  await admin.connect();
-  try {
-    return (await admin.listTopics()).sort();
-  } finally {
-    await admin.disconnect();
-  }
-}

@@ -4,8 +4,7 @@ import path from "node:path";
 import { inject } from "vitest";
 import { describe, expect, it } from "vitest";
 import type { Report } from "../src/report/report.js";
-import { CLI, toxiproxyUrl } from "./helpers.js";
-import { execFile } from "node:child_process";
+import { runCli, toxiproxyUrl } from "./helpers.js";
 
 const secure = inject("secure");
 const PASSWORD = secure ? readPassword(secure.saslEnv) : "";
@@ -17,22 +16,6 @@ function readPassword(envFile: string): string {
     .split("\n")
     .find((l) => l.includes("SASL_PASSWORD="));
   return line?.split("=").slice(1).join("=") ?? "";
-}
-
-function run(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { ...process.env, ...env }, timeout: 120_000 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr });
-      },
-    );
-  });
 }
 
 function allFiles(dir: string): string[] {
@@ -66,7 +49,7 @@ describe.skipIf(!secure)("secure connections through the proxies", () => {
     "SASL_SSL with %s: a real chaos run, password nowhere in output or files",
     async (mechanism) => {
       const out = fs.mkdtempSync(path.join(os.tmpdir(), "kc-sasl-"));
-      const r = await run(
+      const r = await runCli(
         runArgs(out, [
           "--bootstrap",
           s.saslBootstrap,
@@ -77,6 +60,7 @@ describe.skipIf(!secure)("secure connections through the proxies", () => {
           "--sasl-username",
           s.username,
         ]),
+        120_000,
         { KAFKA_CHAOS_SASL_PASSWORD: PASSWORD },
       );
       expect(r.code, r.stderr).toBe(0);
@@ -90,7 +74,7 @@ describe.skipIf(!secure)("secure connections through the proxies", () => {
 
   it("mutual TLS with a client certificate: a real chaos run", async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "kc-mtls-"));
-    const r = await run(
+    const r = await runCli(
       runArgs(out, [
         "--bootstrap",
         s.mtlsBootstrap,
@@ -101,6 +85,7 @@ describe.skipIf(!secure)("secure connections through the proxies", () => {
         "--ssl-key",
         s.clientKey,
       ]),
+      120_000,
       {},
     );
     expect(r.code, r.stderr).toBe(0);
@@ -112,7 +97,7 @@ describe.skipIf(!secure)("secure connections through the proxies", () => {
   it("a wrong password exits 3 with one clear line, and the password appears nowhere", async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "kc-badpw-"));
     const wrong = "Wrong-Passw0rd-9f8e7d";
-    const r = await run(
+    const r = await runCli(
       runArgs(out, [
         "--bootstrap",
         s.saslBootstrap,
@@ -123,6 +108,7 @@ describe.skipIf(!secure)("secure connections through the proxies", () => {
         "--sasl-username",
         s.username,
       ]),
+      120_000,
       { KAFKA_CHAOS_SASL_PASSWORD: wrong },
     );
     expect(r.code).toBe(3);
@@ -136,7 +122,7 @@ describe.skipIf(!secure)("secure connections through the proxies", () => {
 
   it("without trusting the CA the TLS connection is refused (exit 3); --insecure is only taken when asked", async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "kc-noca-"));
-    const r = await run(
+    const r = await runCli(
       runArgs(out, [
         "--bootstrap",
         s.saslBootstrap,
@@ -146,6 +132,7 @@ describe.skipIf(!secure)("secure connections through the proxies", () => {
         "--sasl-username",
         s.username,
       ]),
+      120_000,
       { KAFKA_CHAOS_SASL_PASSWORD: PASSWORD },
     );
     expect(r.code).toBe(3);

@@ -6,13 +6,13 @@ import { describe, expect, it } from "vitest";
 import type { Report } from "../src/report/report.js";
 import {
   bootstrap,
-  directClient,
   hop,
   pgUrl,
   runCli,
   runProfile,
   toxiproxyUrl,
   writeProfile,
+  listTopics,
 } from "./helpers.js";
 
 const MESSAGES = ["--messages", "6000"];
@@ -178,7 +178,7 @@ describe.each(SINKS)("sink %s: known answers on the real stack", (type) => {
 
 describe("sink: errors", () => {
   it("an unreachable PostgreSQL exits 3 with one line naming the host, and leaves nothing behind", async () => {
-    const before = await topics();
+    const before = await listTopics();
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kc-sink-")), "run");
     const file = writeProfile(`
 name: unreachable-sink
@@ -201,16 +201,6 @@ sink: { type: postgres, mode: atomic, url: "postgres://nobody@127.0.0.1:1/db" }
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.ms).toBeLessThan(15_000);
     expect(fs.existsSync(out)).toBe(false);
-    expect(await topics()).toEqual(before);
+    expect(await listTopics()).toEqual(before);
   });
 });
-
-async function topics(): Promise<string[]> {
-  const admin = directClient().admin();
-  await admin.connect();
-  try {
-    return (await admin.listTopics()).sort();
-  } finally {
-    await admin.disconnect();
-  }
-}

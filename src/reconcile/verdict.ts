@@ -1,5 +1,5 @@
 import type { CountName, Expect, HopName } from "../history/events.js";
-import type { Examples, HopCounts, Reconciliation } from "./reconcile.js";
+import type { HopCounts, Reconciliation } from "./reconcile.js";
 
 /**
  * Which losses a hop tolerates: "none", only messages never acked ("unacked"), or "any" (at
@@ -30,24 +30,10 @@ const CHECK_ORDER: readonly CheckedCount[] = [
   "unexpected",
 ];
 
-/** One hop as it appears in the JSON report. */
-export interface HopResult {
-  name: HopName;
-  in: number;
-  out: number;
-  lost: number;
-  lostAcked: number;
-  lostUnacked: number;
-  duplicated: number;
-  /** output records of aborted transactions read read_committed (always a violation) */
-  abortedReads: number;
-  /** the same on the read_uncommitted output drain: informational, never a violation */
-  abortedVisible: number;
-  reordered: number;
-  unexpected: number;
+/** One hop as it appears in the JSON report: its counts, what the profile allows, and whether it held. */
+export interface HopResult extends HopCounts {
   allowed: Allowed;
   ok: boolean;
-  examples: Examples;
 }
 
 export interface Violation {
@@ -107,22 +93,7 @@ export function allowedBy(zero: ReadonlySet<CheckedCount>): Allowed {
 }
 
 function toResult(counts: HopCounts, allowed: Allowed): HopResult {
-  return {
-    name: counts.name,
-    in: counts.in,
-    out: counts.out,
-    lost: counts.lost,
-    lostAcked: counts.lostAcked,
-    lostUnacked: counts.lostUnacked,
-    duplicated: counts.duplicated,
-    abortedReads: counts.abortedReads,
-    abortedVisible: counts.abortedVisible,
-    reordered: counts.reordered,
-    unexpected: counts.unexpected,
-    allowed,
-    ok: true,
-    examples: counts.examples,
-  };
+  return { ...counts, allowed, ok: true };
 }
 
 function violationsAt(hop: HopResult, zero: ReadonlySet<CheckedCount>): Violation[] {
