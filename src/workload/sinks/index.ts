@@ -1,4 +1,5 @@
 import path from "node:path";
+import { InfrastructureError } from "../../errors.js";
 import type { DrainedRecord, SinkInfo, SinkMode } from "../../history/events.js";
 import type { SinkSettings } from "../../profiles/schema.js";
 import { LOCAL_POSTGRES_URL } from "../../stack/paths.js";
@@ -108,7 +109,13 @@ export function sinkHost(config: SinkConfig): string {
 /** Connects to the sink (PostgreSQL: fails with an InfrastructureError naming the host). */
 export async function openSink(config: SinkConfig): Promise<Sink> {
   if (config.type === "sqlite") {
-    const { SqliteSink } = await import("./sqlite.js");
+    const { SqliteSink } = await import("./sqlite.js").catch((err: unknown) => {
+      // better-sqlite3 is an optional, native dependency: its build may have been skipped.
+      throw new InfrastructureError(
+        "sqlite",
+        `the SQLite driver better-sqlite3 is not available (${(err as Error).message.split("\n")[0]}); run \`npm install better-sqlite3\``,
+      );
+    });
     return new SqliteSink(config);
   }
   const { PostgresSink } = await import("./postgres.js");
