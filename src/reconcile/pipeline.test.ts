@@ -203,6 +203,42 @@ describe("reconcile with a processor stage", () => {
     expect(result.processor?.processed).toBe(15);
   });
 
+  it("a producer retry stored twice and processed twice is producer-broker's duplicate only", () => {
+    const history = [
+      started(),
+      ...send(0, 9),
+      worker("start", "0.0", 5),
+      processed("0.0", 0, 9, "ok", 0),
+      // the input holds seqs 5..9 a second time (offsets 10..14): a lost ack, retried
+      processed("0.0", 5, 9, "ok", 10),
+    ];
+    const input = records([...run(0, 0, 9), ...run(10, 5, 9)]);
+    const output = records([...run(0, 0, 9), ...run(10, 5, 9)]);
+    const result = reconcile(history, input, { committed: output, uncommitted: output });
+    const { stored, consumed, written, endToEnd } = byName(result);
+
+    expect(counts(stored)).toEqual({ ...ZERO, in: 10, out: 10, duplicated: 5 });
+    expect(counts(consumed)).toEqual({ ...ZERO, in: 10, out: 10 });
+    expect(counts(written)).toEqual({ ...ZERO, in: 10, out: 10 });
+    expect(counts(endToEnd)).toEqual({ ...ZERO, in: 10, out: 10, duplicated: 5 });
+  });
+
+  it("an interrupted run does not judge downstream loss, a completed one does", () => {
+    const base = [started(), ...send(0, 9), processed("0.0", 0, 4, "ok", 0)];
+    const output = records(run(0, 0, 4));
+    const expect_ = { "broker-consumer": ["lost" as const], "end-to-end": ["lost" as const] };
+    const stopped = reconcile(base, INPUT, { committed: output, uncommitted: output });
+    const done = reconcile([...base, { type: "end", time: 500, reason: "completed" }], INPUT, {
+      committed: output,
+      uncommitted: output,
+    });
+
+    expect(byName(stopped).consumed.lost).toBe(5);
+    expect(judge(stopped, expect_).verdict).toBe("pass");
+    expect(judge(stopped, expect_).hops[1]?.allowed.loss).toBe("any");
+    expect(judge(done, expect_).verdict).toBe("violation");
+  });
+
   it("an output producer retry duplicates at processor → output only", () => {
     // chunk 5..9: the first write landed at 5..9 but its ack was lost; the retry is at 10..14
     const history = [

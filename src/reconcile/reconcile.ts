@@ -21,7 +21,8 @@ import type {
  * last two judged on the output topic (read_committed drain):
  *  - broker-consumer: a stored input message counts as processed when a ProcessedEvent says
  *    ok or when it was read in the output (a worker killed between its output write and its
- *    history flush is no loss); duplicated = ok processings beyond the first;
+ *    history flush is no loss); duplicated = ok processings beyond the copies stored in the
+ *    input topic (a producer retry's second copy is producer-broker's duplicate, not this one's);
  *  - processor-output: ok processings whose output was not read are lost (all acked);
  *    duplicated = output copies beyond max(ok processings, 1). A re-processing whose history
  *    line was lost in a crash therefore shows here, not at broker-consumer;
@@ -798,9 +799,11 @@ function countConsumed(
       }
     }
   }
-  // Processed again: a re-delivery after a crash before the commit.
-  if (oks > 1) {
-    hop.duplicated += oks - 1;
+  // Each stored copy is delivered once by right (a producer retry is producer-broker's
+  // duplicate); processings beyond them are re-deliveries after a crash before the commit.
+  const explained = Math.max(storedCopies, 1);
+  if (oks > explained) {
+    hop.duplicated += oks - explained;
     addExample(examples.duplicated, messageId(producer, seq));
   }
 }

@@ -41,6 +41,11 @@ export function buildReport(
     all.push(
       `the run did not complete (${rec.endReason ?? "no end recorded"}): sends without an outcome count as unknown`,
     );
+    if (rec.processor !== null) {
+      all.push(
+        "loss at broker → consumer and end to end is not judged: the processor was stopped early",
+      );
+    }
   }
   return {
     runId: info.runId,
