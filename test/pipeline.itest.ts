@@ -11,6 +11,7 @@ describe("pipeline: consumer-side known answers on the real stack", () => {
       "crash-consumer:point=after-commit-before-process,after=1500",
     ]);
     const consumer = hop(report, "broker-consumer");
+    expect(report.faults.map((f) => f.type)).toEqual(["crash-consumer#1"]);
     expect(consumer.lost).toBeGreaterThan(0);
     expect(consumer.lostAcked + consumer.lostUnacked).toBe(consumer.lost);
     for (const h of report.hops) expect(h.duplicated).toBe(0);

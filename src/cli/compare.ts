@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import chalk from "chalk";
 import Table from "cli-table3";
@@ -69,8 +70,12 @@ export async function compareCommand(flags: CompareFlags): Promise<number> {
   } finally {
     process.off("SIGINT", onSignal);
   }
-  if (flags.json === "-") process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-  else console.log(renderComparison(rows, seed));
+  const json = `${JSON.stringify(rows, null, 2)}\n`;
+  if (flags.json === "-") process.stdout.write(json);
+  else {
+    console.log(renderComparison(rows, seed));
+    if (flags.json) fs.writeFileSync(flags.json, json);
+  }
   return rows.every((r) => r.report.verdict === "pass") ? 0 : 1;
 }
 

@@ -17,7 +17,7 @@ interface Check {
 
 /** Checks what a run needs; one ✓/✗ line each, with the fix for each ✗. Exit 0 or 3. */
 export async function doctorCommand(
-  flags: { bootstrap: string; toxiproxy: string } & ConnectionFlags,
+  flags: { bootstrap: string; toxiproxy: string; topicPrefix?: string } & ConnectionFlags,
 ): Promise<number> {
   const checks: Check[] = [];
   const brokers = flags.bootstrap.split(",");
@@ -47,8 +47,10 @@ export async function doctorCommand(
     });
   }
   if (cluster) {
-    checks.push(await topicCheck(cluster));
-    checks.push(await transactionsCheck(direct));
+    const base = flags.topicPrefix ?? "kc";
+    const prefix = `${base}-doctor-${process.pid}-${Date.now()}`;
+    checks.push(await topicCheck(cluster, base, prefix));
+    checks.push(await transactionsCheck(direct, prefix));
     checks.push(await proxyCheck(flags.toxiproxy, cluster, connection));
   }
   checks.push(runDirCheck());
@@ -61,28 +63,32 @@ export async function doctorCommand(
 }
 
 /** The run's topics can be created (and deleted) under the default kc- prefix. */
-async function topicCheck(cluster: Cluster): Promise<Check> {
+async function topicCheck(cluster: Cluster, base: string, prefix: string): Promise<Check> {
   const name = "topic permissions";
-  const probe = `kc-doctor-${process.pid}-${Date.now()}-probe`;
+  const probe = `${prefix}-probe`;
   try {
     await cluster.createTopic(probe, 1, 1);
-    await cluster.deleteOwn("kc-doctor-", [probe], []);
-    return { name, ok: true, detail: "may create and delete topics under kc-" };
+    await cluster.deleteOwn(prefix, [probe], []);
+    return {
+      name,
+      ok: true,
+      detail: `may create and delete topics under ${base}-`,
+    };
   } catch (err) {
     return {
       name,
       ok: false,
       detail: (err as Error).message,
-      fix: "grant Create/Delete on topics with prefix kc- (or the --topic-prefix you use)",
+      fix: "grant Create/Delete on topics (and Write on transactional ids) with the run prefix",
     };
   }
 }
 
-/** Idempotent and transactional producers work (a transactional id under kc-doctor-). */
-async function transactionsCheck(kafka: kafkajs.Kafka): Promise<Check> {
+/** Idempotent and transactional producers work (a transactional id under the prefix). */
+async function transactionsCheck(kafka: kafkajs.Kafka, prefix: string): Promise<Check> {
   const name = "idempotence and transactions";
   const producer = kafka.producer({
-    transactionalId: `kc-doctor-${process.pid}-tx`,
+    transactionalId: `${prefix}-tx`,
     idempotent: true,
     maxInFlightRequests: 1,
   });

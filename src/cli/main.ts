@@ -100,7 +100,10 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option("--seed <n>", "seed of the shared fault schedule", wholeNumber("--seed"))
     .option("--fault <spec>", "fault for every run, repeatable ('none' for none)", collect, [])
     .option("--out <dir>", "directory for the runs (default ./kafka-chaos-runs/compare-<time>)")
-    .option("--json <file>", "- to print the results as JSON instead of the table")
+    .option(
+      "--json <file>",
+      "write the results as JSON to a file, or - for stdout instead of the table",
+    )
     .action(async (opts) => setCode(await compareCommand(opts)));
 
   program
@@ -122,6 +125,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .description("check the cluster and Toxiproxy a run would use")
     .addOption(bootstrapOption())
     .addOption(toxiproxyOption())
+    .option("--topic-prefix <prefix>", "the prefix your runs will use (default kc)")
     .action(async (opts) => setCode(await doctorCommand(opts)));
 
   program

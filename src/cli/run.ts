@@ -126,5 +126,5 @@ export async function reconcileCommand(
 function publish(report: Report, flags: { json?: string; junit?: string }): void {
   emitReport(report, flags.json);
   if (flags.junit) fs.writeFileSync(flags.junit, renderJunit([report]));
-  publishToGithub(report);
+  publishToGithub(report, process.env, flags.json === "-");
 }

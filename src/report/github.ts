@@ -5,9 +5,14 @@ import type { Report } from "./report.js";
  * In GitHub Actions: a Markdown table in the job's step summary, and one `::error` annotation
  * per violation (printed to stdout, where the runner picks them up).
  */
-export function publishToGithub(report: Report, env: NodeJS.ProcessEnv = process.env): void {
+export function publishToGithub(
+  report: Report,
+  env: NodeJS.ProcessEnv = process.env,
+  stdoutIsJson = false,
+): void {
   if (env.GITHUB_STEP_SUMMARY) fs.appendFileSync(env.GITHUB_STEP_SUMMARY, githubSummary(report));
-  if (env.GITHUB_ACTIONS === "true") {
+  // Annotations go to stdout, where they would corrupt a JSON report printed there.
+  if (env.GITHUB_ACTIONS === "true" && !stdoutIsJson) {
     for (const line of githubAnnotations(report)) process.stdout.write(`${line}\n`);
   }
 }

@@ -221,6 +221,7 @@ function splitCrashes(
       point: fault.params.point,
       after: fault.params.after ?? Math.max(1, Math.floor(drawn / workers)),
       restartDelayMs: fault.params.restart,
+      label: f.label,
     });
   }
   return { plans, nemesisFaults };

@@ -2,7 +2,7 @@ import { formatFault } from "../faults/spec.js";
 import type { ScheduleTime } from "../faults/schedule.js";
 import { Cluster } from "./cluster.js";
 import { runNames } from "./run-dir.js";
-import { directClient, startPlan, type RunOptions } from "./run.js";
+import { checkTargets, directClient, startPlan, type RunOptions } from "./run.js";
 
 /**
  * `run --dry-run`: what a run would create and break, without creating or breaking anything.
@@ -21,7 +21,13 @@ export async function planRun(
   const direct = directClient(prefix, opts.bootstrap, opts.connection);
   const cluster = await Cluster.connect(direct, opts.bootstrap);
   const brokers = cluster.brokers;
-  await cluster.close();
+  try {
+    // The same refusals as a real run, so a plan that prints is a run that can start.
+    checkTargets(schedule, cluster);
+    await cluster.assertPrefixFree(prefix);
+  } finally {
+    await cluster.close();
+  }
   const w = profile.workload;
   const lines = [
     `plan for profile ${profile.name} (claims ${profile.claims}), run id ${runId}, seed ${seed}`,

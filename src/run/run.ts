@@ -209,7 +209,7 @@ function refuseUsedDir(dir: string): boolean {
   return !exists;
 }
 
-function checkTargets(schedule: ScheduledFault[], cluster: Cluster): void {
+export function checkTargets(schedule: ScheduledFault[], cluster: Cluster): void {
   const ids = new Set(cluster.brokers.map((b) => b.nodeId));
   for (const f of schedule) {
     if (!isNetworkFault(f.fault)) continue;

@@ -14,6 +14,8 @@ export interface CrashPlan {
   point: string;
   after: number;
   restartDelayMs?: number;
+  /** the fault's label in the report, e.g. crash-consumer#1 */
+  label?: string;
 }
 
 export type WorkerBase = Omit<WorkerConfig, "worker" | "slot" | "historyFile" | "crash" | "seed">;
@@ -169,6 +171,9 @@ export class ProcessorPool {
           ? "fatal-error"
           : `exit ${code ?? signal}`;
     this.record("crash", slot, s.incarnation, point);
+    if (crash?.label && signal === "SIGKILL" && point === crash.point) {
+      this.recordFault(crash.label, `worker ${slot}.${s.incarnation} at ${point}`);
+    }
     this.crashedWorkers.add(`${slot}.${s.incarnation}`);
     s.restarting = true;
     s.incarnation += 1;
@@ -176,6 +181,15 @@ export class ProcessorPool {
     setTimeout(() => {
       if (!this.stopping) this.launch(slot);
     }, delay).unref();
+  }
+
+  /** A planned crash is a fault like any other in the report: an instant, start = stop. */
+  private recordFault(label: string, target: string): void {
+    const time = this.opts.clock();
+    for (const phase of ["start", "stop"] as const) {
+      this.opts.history.append({ type: "fault", phase, fault: label, target, time });
+    }
+    void this.opts.history.flush().catch(() => {});
   }
 
   private record(
