@@ -87,14 +87,15 @@ describe("parseFault values", () => {
 });
 
 describe("durations", () => {
-  it("accepts ms, s, m and bare numbers", () => {
+  it("accepts ms, s, m, h and bare numbers", () => {
     expect(durationMs("250ms")).toBe(250);
     expect(durationMs("3s")).toBe(3000);
     expect(durationMs("1.5s")).toBe(1500);
     expect(durationMs("2m")).toBe(120_000);
+    expect(durationMs("1h")).toBe(3_600_000);
     expect(durationMs("40")).toBe(40);
     expect(durationMs(40)).toBe(40);
-    expect(durationMs("3h")).toBeUndefined();
+    expect(durationMs("3d")).toBeUndefined();
     expect(durationMs("-1s")).toBeUndefined();
   });
 
@@ -108,7 +109,7 @@ describe("durations", () => {
   it("parseDuration throws a UsageError naming the flag", () => {
     expect(parseDuration("30s", "--duration")).toBe(30_000);
     expect(() => parseDuration("soon", "--duration")).toThrow(
-      '--duration: expected a duration such as 500ms, 3s or 1m, got "soon"',
+      '--duration: expected a duration such as 500ms, 3s, 1m or 1h, got "soon"',
     );
   });
 });
@@ -266,7 +267,7 @@ describe("parseFault errors", () => {
     ["latency:rate=8", "rate", "allowed: target, role, at, for, repeat, every, latency, jitter"],
     ["drop-acks:for", "for", "expected key=value"],
     ["drop-acks:", "", "expected key=value"],
-    ["drop-acks:for=soon", "for", 'expected a duration such as 500ms, 3s or 1m, got "soon"'],
+    ["drop-acks:for=soon", "for", 'expected a duration such as 500ms, 3s, 1m or 1h, got "soon"'],
     ["drop-acks:for=0", "for", "must be at least 1ms"],
     ["drop-acks:at=later", "at", "expected a time such as 2s or a count such as 5000msg"],
     ["drop-acks:target=follower", "target", "expected all, leader, coordinator or broker-<nodeId>"],

@@ -172,7 +172,8 @@ const COMMON_KEYS: { [T in FaultType]: string[] } = {
   "crash-producer": ["at", "for", "repeat", "every"],
 };
 
-const DURATION_HINT = "a duration such as 500ms, 3s or 1m";
+const DURATION_HINT = "a duration such as 500ms, 3s, 1m or 1h";
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** A bad fault spec. `key` names the offending key (`type` for the fault type, "" for the whole). */
 export class FaultSpecError extends UsageError {
@@ -200,9 +201,9 @@ export function defaultEvery(type: FaultType, duration: number): number {
 export function durationMs(value: unknown): number | undefined {
   if (typeof value === "number") return Number.isFinite(value) ? Math.round(value) : undefined;
   if (typeof value !== "string") return undefined;
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
   if (!match) return undefined;
-  const unit = match[2] === "m" ? 60_000 : match[2] === "s" ? 1000 : 1;
+  const unit = UNIT_MS[match[2] ?? "ms"] ?? 1;
   return Math.round(Number(match[1]) * unit);
 }
 

@@ -81,7 +81,9 @@ describe("renderTable", () => {
     }
     expect(text).toContain("aborted reads");
     expect(text).toContain("read_uncommitted drain saw 2 aborted record(s)");
-    expect(text).toContain("processor: 2 worker(s), 2 processed, 2 aborted, 0 unknown");
+    expect(text).toContain(
+      "processor: 2 worker process(es) started, 2 processed, 2 aborted, 0 unknown",
+    );
     expect(text).toContain("crashes: 1 (0.0 mid-transaction at 2.5s)");
     expect(text).toContain("verdict: PASS");
   });

@@ -86,7 +86,7 @@ function processorLines(report: Report): string[] {
   const p = report.processor;
   if (!p) return [];
   const lines = [
-    `processor: ${p.workers.length} worker(s), ${p.processed} processed, ${p.aborted} aborted, ` +
+    `processor: ${p.workers.length} worker process(es) started, ${p.processed} processed, ${p.aborted} aborted, ` +
       `${p.unknown} unknown`,
   ];
   if (p.crashes.length > 0) {
