@@ -18,6 +18,8 @@ it("Ctrl-C mid-run removes every proxy and leaves a history that reconcile can j
     "400000",
     "--fault",
     "latency:at=2s,for=30s",
+    "--proxy-ports",
+    "26500",
     "--bootstrap",
     bootstrap(),
     "--toxiproxy",
@@ -34,6 +36,15 @@ it("Ctrl-C mid-run removes every proxy and leaves a history that reconcile can j
     async () => ((await proxyNames()).some((n) => n.includes(runId)) ? true : undefined),
     10_000,
   );
+  const listening = (await (await fetch(`${toxiproxyUrl()}/proxies`)).json()) as Record<
+    string,
+    { listen: string }
+  >;
+  const ports = Object.entries(listening)
+    .filter(([name]) => name.includes(runId))
+    .map(([, p]) => Number(p.listen.split(":").at(-1)));
+  expect(ports.length).toBeGreaterThan(0);
+  for (const port of ports) expect(port).toBeGreaterThanOrEqual(26500); // --proxy-ports
   await waitFor(() => (historyLines(out) > 20 ? true : undefined), 20_000);
   await sleep(2500); // the latency fault is active now
   child.kill("SIGINT");

@@ -20,6 +20,8 @@ interface CompareFlags extends ConnectionFlags {
   fault: string[];
   out?: string;
   json?: string;
+  proxyHost?: string;
+  proxyPorts?: number;
 }
 
 interface Row {
@@ -62,6 +64,8 @@ export async function compareCommand(flags: CompareFlags): Promise<number> {
         seed,
         outDir: path.join(outRoot, profile.name),
         connection: connectionFrom(flags),
+        proxyHost: flags.proxyHost,
+        proxyPortBase: flags.proxyPorts,
         signal: interrupt.signal,
       });
       if (result.interrupted) return INTERRUPTED;

@@ -17,7 +17,13 @@ interface Check {
 
 /** Checks what a run needs; one ✓/✗ line each, with the fix for each ✗. Exit 0 or 3. */
 export async function doctorCommand(
-  flags: { bootstrap: string; toxiproxy: string; topicPrefix?: string } & ConnectionFlags,
+  flags: {
+    bootstrap: string;
+    toxiproxy: string;
+    topicPrefix?: string;
+    proxyHost?: string;
+    proxyPorts?: number;
+  } & ConnectionFlags,
 ): Promise<number> {
   const checks: Check[] = [];
   const brokers = flags.bootstrap.split(",");
@@ -51,7 +57,8 @@ export async function doctorCommand(
     const prefix = `${base}-doctor-${process.pid}-${Date.now()}`;
     checks.push(await topicCheck(cluster, base, prefix));
     checks.push(await transactionsCheck(direct, prefix));
-    checks.push(await proxyCheck(flags.toxiproxy, cluster, connection));
+    const proxy = { host: flags.proxyHost, portBase: flags.proxyPorts };
+    checks.push(await proxyCheck(flags.toxiproxy, cluster, connection, proxy));
   }
   checks.push(runDirCheck());
   await cluster?.close();
@@ -109,7 +116,12 @@ async function transactionsCheck(kafka: kafkajs.Kafka, prefix: string): Promise<
 }
 
 /** Toxiproxy answers and a client routed through a test proxy per broker reaches the cluster. */
-async function proxyCheck(url: string, cluster: Cluster, connection: Connection): Promise<Check> {
+async function proxyCheck(
+  url: string,
+  cluster: Cluster,
+  connection: Connection,
+  proxy: { host?: string; portBase?: number },
+): Promise<Check> {
   const name = "Toxiproxy";
   let proxies: ProxySet | undefined;
   try {
@@ -117,6 +129,8 @@ async function proxyCheck(url: string, cluster: Cluster, connection: Connection)
       toxiproxyUrl: url,
       name: `kc-doctor-${process.pid}`,
       brokers: cluster.brokers,
+      listenHost: proxy.host,
+      portBase: proxy.portBase,
     });
     const version = await proxies.toxiproxy.getVersion();
     const routed = kafkaClient({

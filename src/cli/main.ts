@@ -22,6 +22,28 @@ const toxiproxyOption = () =>
     .env("TOXIPROXY_URL")
     .default(DEFAULT_TOXIPROXY);
 
+/** Where Toxiproxy opens the run's proxies: it must be an address both it and this tool reach. */
+function withProxyOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option(
+        "--proxy-host <host>",
+        "address Toxiproxy binds the run's proxies to; clients connect there",
+      )
+        .env("KAFKA_CHAOS_PROXY_HOST")
+        .default("127.0.0.1"),
+    )
+    .addOption(
+      new Option(
+        "--proxy-ports <port>",
+        "first port tried for the run's proxies (one per broker and role)",
+      )
+        .env("KAFKA_CHAOS_PROXY_PORTS")
+        .argParser(wholeNumber("--proxy-ports"))
+        .default(21000),
+    );
+}
+
 /** TLS and SASL options, each also from a KAFKA_CHAOS_* variable; the password only from env. */
 function withConnection(cmd: Command): Command {
   return cmd
@@ -136,6 +158,8 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option("--dry-run", "only list what would be removed", false)
     .option("--older-than <time>", "only runs started longer ago than this (0 = all)", "15m")
     .action(async (opts) => setCode(await cleanupCommand(opts)));
+  const proxied = ["run", "compare", "doctor"];
+  for (const cmd of program.commands) if (proxied.includes(cmd.name())) withProxyOptions(cmd);
   const secured = ["run", "compare", "reconcile", "doctor", "cleanup"];
   for (const cmd of program.commands) if (secured.includes(cmd.name())) withConnection(cmd);
   return program;

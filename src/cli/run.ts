@@ -25,6 +25,8 @@ interface RunFlags extends ConnectionFlags {
   keep: boolean;
   maxDuration?: string;
   dryRun: boolean;
+  proxyHost?: string;
+  proxyPorts?: number;
 }
 
 export const INTERRUPTED = 130;
@@ -43,6 +45,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       seed: flags.seed,
       topicPrefix: flags.topicPrefix,
       connection: connectionFrom(flags),
+      proxyHost: flags.proxyHost,
+      proxyPortBase: flags.proxyPorts,
     });
     process.stdout.write(plan);
     return 0;
@@ -81,6 +85,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       outDir: flags.out,
       keep: flags.keep,
       connection: connectionFrom(flags),
+      proxyHost: flags.proxyHost,
+      proxyPortBase: flags.proxyPorts,
       signal: interrupt.signal,
       onProgress: (p, faults) => {
         if (spinner) {

@@ -11,7 +11,14 @@ import { checkTargets, directClient, startPlan, type RunOptions } from "./run.js
 export async function planRun(
   opts: Pick<
     RunOptions,
-    "profile" | "seed" | "topicPrefix" | "bootstrap" | "toxiproxy" | "connection"
+    | "profile"
+    | "seed"
+    | "topicPrefix"
+    | "bootstrap"
+    | "toxiproxy"
+    | "connection"
+    | "proxyHost"
+    | "proxyPortBase"
   >,
 ): Promise<string> {
   const { profile } = opts;
@@ -39,7 +46,7 @@ export async function planRun(
       (t) => `  ${t}  partitions ${w.partitions}, replication factor ${w.replicationFactor}`,
     ),
     `consumer groups: ${names.groups.join(", ")}`,
-    `Toxiproxy proxies at ${opts.toxiproxy} (removed after the run):`,
+    `Toxiproxy proxies at ${opts.toxiproxy}, listening on ${opts.proxyHost ?? "127.0.0.1"} from port ${opts.proxyPortBase ?? 21000} (removed after the run):`,
     ...names.roles.flatMap((role) =>
       brokers.map((b) => `  ${names.proxy(role)}-b${b.nodeId} → ${b.host}:${b.port}`),
     ),

@@ -34,6 +34,10 @@ export interface RunOptions {
   topicPrefix?: string;
   outDir?: string;
   keep?: boolean;
+  /** Address Toxiproxy binds the run's proxies to (and clients connect to); default 127.0.0.1. */
+  proxyHost?: string;
+  /** First port tried for the run's proxies; default 21000. */
+  proxyPortBase?: number;
   /** TLS / SASL for every client of the run (secrets stay in memory and worker environments) */
   connection?: Connection;
   /** Aborting it stops the run early (Ctrl-C); the run is then left for `reconcile`. */
@@ -80,6 +84,8 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
         toxiproxyUrl: opts.toxiproxy,
         name: names.proxy(role),
         brokers: cluster.brokers,
+        listenHost: opts.proxyHost,
+        portBase: opts.proxyPortBase,
       });
     }
     for (const topic of Object.values(topics)) {
