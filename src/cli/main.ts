@@ -47,7 +47,7 @@ function withProxyOptions(cmd: Command): Command {
 /** TLS and SASL options, each also from a KAFKA_CHAOS_* variable; the password only from env. */
 function withConnection(cmd: Command): Command {
   return cmd
-    .addOption(new Option("--ssl", "connect with TLS").env("KAFKA_CHAOS_SSL"))
+    .addOption(new Option("--ssl", "connect with TLS (env: KAFKA_CHAOS_SSL=true)"))
     .addOption(
       new Option("--ssl-ca <file>", "CA certificate (PEM) to trust").env("KAFKA_CHAOS_SSL_CA"),
     )
@@ -55,7 +55,12 @@ function withConnection(cmd: Command): Command {
       new Option("--ssl-cert <file>", "client certificate (PEM)").env("KAFKA_CHAOS_SSL_CERT"),
     )
     .addOption(new Option("--ssl-key <file>", "client key (PEM)").env("KAFKA_CHAOS_SSL_KEY"))
-    .addOption(new Option("--insecure", "do not verify the brokers' certificates"))
+    .addOption(
+      new Option(
+        "--insecure",
+        "do not verify the brokers' certificates (env: KAFKA_CHAOS_SSL_INSECURE=true)",
+      ),
+    )
     .addOption(
       new Option("--sasl <mechanism>", "plain, scram-sha-256 or scram-sha-512").env(
         "KAFKA_CHAOS_SASL_MECHANISM",

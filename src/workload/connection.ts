@@ -29,7 +29,15 @@ export function connectionFrom(
   env: NodeJS.ProcessEnv = process.env,
 ): Connection {
   const connection: Connection = {};
-  const tls = flags.ssl || flags.sslCa || flags.sslCert || flags.sslKey || flags.insecure;
+  // Booleans from the environment are read here: "0" or "false" must not switch them on.
+  const insecure = flags.insecure || truthy(env.KAFKA_CHAOS_SSL_INSECURE);
+  const tls =
+    flags.ssl ||
+    truthy(env.KAFKA_CHAOS_SSL) ||
+    flags.sslCa ||
+    flags.sslCert ||
+    flags.sslKey ||
+    insecure;
   if (tls) {
     if (Boolean(flags.sslCert) !== Boolean(flags.sslKey)) {
       throw new UsageError(
@@ -40,7 +48,7 @@ export function connectionFrom(
       ...(flags.sslCa ? { ca: readPem(flags.sslCa, "--ssl-ca") } : {}),
       ...(flags.sslCert ? { cert: readPem(flags.sslCert, "--ssl-cert") } : {}),
       ...(flags.sslKey ? { key: readPem(flags.sslKey, "--ssl-key") } : {}),
-      rejectUnauthorized: !flags.insecure,
+      rejectUnauthorized: !insecure,
     };
   }
   if (flags.sasl) {
@@ -67,6 +75,10 @@ export function describeConnection(c: Connection): Record<string, unknown> {
       : false,
     sasl: c.sasl ? { mechanism: c.sasl.mechanism, username: c.sasl.username } : false,
   };
+}
+
+function truthy(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
 }
 
 function readPem(file: string, flag: string): string {
