@@ -1,5 +1,5 @@
 import type { CountName, Expect, HopName } from "../history/events.js";
-import type { HopCounts, Reconciliation } from "./reconcile.js";
+import { EXAMPLE_NAMES, type HopCounts, type Reconciliation } from "./reconcile.js";
 
 /**
  * Which losses a hop tolerates: "none", only messages never acked ("unacked"), or "any" (at
@@ -20,15 +20,8 @@ export type CheckedCount = CountName | "unexpected";
 /** Checked even when the profile does not list them (lostAcked: only where a client was told ok). */
 export const ALWAYS_ZERO: readonly CheckedCount[] = ["lostAcked", "abortedReads", "unexpected"];
 
-const CHECK_ORDER: readonly CheckedCount[] = [
-  "lost",
-  "lostAcked",
-  "lostUnacked",
-  "duplicated",
-  "reordered",
-  "abortedReads",
-  "unexpected",
-];
+/** Violations are listed in the order of the example lists: the same counts, in report order. */
+const CHECK_ORDER: readonly CheckedCount[] = EXAMPLE_NAMES;
 
 /** One hop as it appears in the JSON report: its counts, what the profile allows, and whether it held. */
 export interface HopResult extends HopCounts {
