@@ -25,7 +25,8 @@ export function renderTable(report: Report): string {
       "aborted reads",
       "ok",
     ].map((h) => chalk.bold(h)),
-    style: { head: [] },
+    // cli-table3 colours borders even into a pipe; follow chalk, which knows when not to.
+    style: { head: [], border: chalk.level > 0 ? ["grey"] : [] },
   });
   for (const hop of report.hops) {
     const bad = (n: number, allowed: boolean) =>
