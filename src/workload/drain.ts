@@ -2,7 +2,7 @@ import fs from "node:fs";
 import kafkajs from "kafkajs";
 import { InfrastructureError } from "../errors.js";
 import { encodeDrained } from "../history/reader.js";
-import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "./headers.js";
+import { identityOf } from "./headers.js";
 
 export interface DrainOptions {
   kafka: kafkajs.Kafka;
@@ -62,12 +62,14 @@ export async function drainTopic(opts: DrainOptions): Promise<DrainStats> {
           eachBatch: async ({ batch }) => {
             const lines: string[] = [];
             for (const m of batch.messages) {
-              const id = identity(m, opts.runId);
-              if (!id) stats.foreign += 1;
-              else
-                lines.push(
-                  encodeDrained({ partition: batch.partition, offset: Number(m.offset), ...id }),
-                );
+              const { runId, producer, seq } = identityOf(m);
+              // Another run's record is foreign; one of this run with a malformed identity is
+              // kept (producer or seq -1) so that the reconciler reports it as unexpected.
+              if (runId !== opts.runId) stats.foreign += 1;
+              else {
+                const offset = Number(m.offset);
+                lines.push(encodeDrained({ partition: batch.partition, offset, producer, seq }));
+              }
             }
             stats.records += lines.length;
             if (lines.length > 0) out.write(`${lines.join("\n")}\n`);
@@ -104,16 +106,4 @@ async function endOffsets(opts: DrainOptions): Promise<Map<number, number>> {
   } finally {
     await admin.disconnect();
   }
-}
-
-function identity(
-  m: kafkajs.KafkaMessage,
-  runId: string,
-): { producer: number; seq: number } | undefined {
-  const h = m.headers ?? {};
-  if (String(h[HEADER_RUN] ?? "") !== runId) return undefined;
-  const producer = Number(String(h[HEADER_PRODUCER] ?? ""));
-  const seq = Number(String(h[HEADER_SEQ] ?? ""));
-  if (!Number.isInteger(producer) || !Number.isInteger(seq)) return undefined;
-  return { producer, seq };
 }

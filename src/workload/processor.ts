@@ -5,7 +5,7 @@ import { HistoryWriter } from "../history/writer.js";
 import type { Profile } from "../profiles/schema.js";
 import { initTransactions, kafkaClient, type Route } from "./client.js";
 import { connectionFromWorkerEnv } from "./connection.js";
-import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "./headers.js";
+import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ, identityOf } from "./headers.js";
 import { errorText } from "./producer.js";
 import { openSink, SINK_URL_ENV, type Sink, type SinkConfig, type SinkRow } from "./sinks/index.js";
 
@@ -266,7 +266,7 @@ export class Processor {
 
   /** The chunk's outcome goes to disk before anything that follows it (commit, next chunk). */
   private async recorded(partition: number, chunk: Chunk, result: Outcome): Promise<void> {
-    const items: [number, number][] = result.items ?? chunk.map(identity);
+    const items: [number, number][] = result.items ?? chunk.map(identityPair);
     this.history.append({
       type: "processed",
       worker: this.config.worker,
@@ -329,6 +329,11 @@ interface Outcome {
   error?: string;
 }
 
+function identityPair(m: kafkajs.KafkaMessage): [number, number] {
+  const { producer, seq } = identityOf(m);
+  return [producer, seq];
+}
+
 /** The sink's location, from the environment for postgres (never written to disk). */
 function sinkLocated(sink: SinkConfig): SinkConfig {
   const url = sink.type === "postgres" ? process.env[SINK_URL_ENV] : undefined;
@@ -336,13 +341,8 @@ function sinkLocated(sink: SinkConfig): SinkConfig {
 }
 
 function sinkRow(partition: number, m: kafkajs.KafkaMessage, worker: string): SinkRow {
-  const [producer, seq] = identity(m);
+  const { producer, seq } = identityOf(m);
   return { producer, seq, partition, offset: Number(m.offset), worker, payload: m.value };
-}
-
-function identity(m: kafkajs.KafkaMessage): [number, number] {
-  const h = m.headers ?? {};
-  return [Number(String(h[HEADER_PRODUCER] ?? "-1")), Number(String(h[HEADER_SEQ] ?? "-1"))];
 }
 
 /** The output record keeps the input's identity; it goes to the same partition number. */

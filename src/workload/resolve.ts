@@ -1,5 +1,5 @@
 import kafkajs from "kafkajs";
-import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "./headers.js";
+import { identityOf } from "./headers.js";
 
 export type Fate = "committed" | "aborted" | undefined;
 
@@ -64,10 +64,6 @@ export async function resolveInDoubt(
 }
 
 function isBatchStart(m: kafkajs.KafkaMessage, doubt: InDoubt): boolean {
-  const h = m.headers ?? {};
-  return (
-    String(h[HEADER_RUN]) === doubt.runId &&
-    Number(String(h[HEADER_PRODUCER])) === doubt.producer &&
-    Number(String(h[HEADER_SEQ])) >= doubt.from
-  );
+  const { runId, producer, seq } = identityOf(m);
+  return runId === doubt.runId && producer === doubt.producer && seq >= doubt.from;
 }

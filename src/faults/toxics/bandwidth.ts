@@ -1,6 +1,4 @@
 import { toxicFault } from "./toxic.js";
 
 /** Client → broker traffic limited to `rate` KB/s, so produce requests crawl. */
-export const bandwidth = toxicFault("bandwidth", "upstream", (f) =>
-  f.type === "bandwidth" ? f.params : { rate: 16 },
-);
+export const bandwidth = toxicFault("bandwidth", "upstream");

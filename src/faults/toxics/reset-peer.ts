@@ -1,6 +1,4 @@
 import { toxicFault } from "./toxic.js";
 
 /** Connections are reset (TCP RST) after `timeout` ms, over and over while the fault lasts. */
-export const resetPeer = toxicFault("reset_peer", "upstream", (f) =>
-  f.type === "reset-peer" ? f.params : { timeout: 0 },
-);
+export const resetPeer = toxicFault("reset_peer", "upstream");

@@ -1,6 +1,4 @@
 import { toxicFault } from "./toxic.js";
 
 /** Closing a connection takes `delay` ms longer than it should. */
-export const slowClose = toxicFault("slow_close", "downstream", (f) =>
-  f.type === "slow-close" ? f.params : { delay: 1000 },
-);
+export const slowClose = toxicFault("slow_close", "downstream");
