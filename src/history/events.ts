@@ -61,6 +61,17 @@ export interface SendCompleted {
   error?: string;
   /** a transaction whose commit failed, found committed or aborted once it was finished */
   resolved?: "committed" | "aborted";
+  /**
+   * ok only: the client reported success, but the produce response carried no acknowledged
+   * offset for these partitions; their messages (seq ranges, inclusive) count as unknown.
+   */
+  unconfirmed?: Unconfirmed;
+}
+
+/** Messages of an ok batch that no broker acknowledged, and the partitions they went to. */
+export interface Unconfirmed {
+  partitions: number[];
+  seqs: [number, number][];
 }
 
 export interface FaultEvent {

@@ -8,6 +8,7 @@ import type {
   ProcessedEvent,
   RunEnded,
   RunStarted,
+  SendCompleted,
   WorkerEvent,
 } from "../history/events.js";
 
@@ -91,6 +92,24 @@ export interface MessageTotals {
   unknown: number;
 }
 
+/**
+ * Messages the client reported as sent although the broker's response acknowledged no offset
+ * for their partition: counted as unknown, so the cluster is never blamed for the client.
+ */
+export interface UnconfirmedSummary {
+  messages: number;
+  partitions: number[];
+}
+
+/** Failed and unknown sends grouped by the error the client reported. */
+export interface ErrorGroup {
+  outcome: "fail" | "unknown";
+  error: string;
+  /** send calls (batches) that ended with it */
+  sends: number;
+  messages: number;
+}
+
 export interface FaultWindow {
   type: string;
   target: string;
@@ -130,6 +149,9 @@ export interface Reconciliation {
   endReason: RunEnded["reason"] | null;
   /** latest event time seen, null if none had a time */
   durationMs: number | null;
+  unconfirmed: UnconfirmedSummary;
+  /** most messages first */
+  errors: ErrorGroup[];
 }
 
 /** Which output drain a record comes from. */
@@ -478,6 +500,8 @@ export class Reconciler {
   private run: RunStarted | null = null;
   private end: RunEnded | null = null;
   private lastTime: number | null = null;
+  private readonly unconfirmed = { messages: 0, partitions: new Set<number>() };
+  private readonly errors = new Map<string, ErrorGroup>();
 
   /** An event of the producer history or of any processor history, in any interleaving. */
   addEvent(e: HistoryEvent): void {
@@ -491,7 +515,7 @@ export class Reconciler {
       case "ok":
       case "fail":
       case "unknown":
-        this.outcomes.mark(e.producer, e.from, e.to, OUTCOME_CODE[e.type]);
+        this.addCompletion(e);
         break;
       case "fault":
         this.addFault(e);
@@ -532,6 +556,41 @@ export class Reconciler {
     this.aborts.addRead(r, isolation);
   }
 
+  /**
+   * A send's outcome. An ok's unconfirmed seqs are unknown: the client said ok, no broker did.
+   * Marking them unknown first, then raising the rest to ok, keeps "strongest outcome wins".
+   */
+  private addCompletion(e: SendCompleted): void {
+    const code = OUTCOME_CODE[e.type];
+    if (e.type !== "ok" || !e.unconfirmed) {
+      this.outcomes.mark(e.producer, e.from, e.to, code);
+      if (e.type !== "ok") this.addError(e.type, e.error, e.to - e.from + 1);
+      return;
+    }
+    let next = e.from;
+    const ranges = [...e.unconfirmed.seqs].sort((a, b) => a[0] - b[0]);
+    for (const [from, to] of ranges) {
+      const lo = Math.max(from, e.from);
+      const hi = Math.min(to, e.to);
+      if (lo > hi) continue;
+      if (lo > next) this.outcomes.mark(e.producer, next, lo - 1, OK);
+      this.outcomes.mark(e.producer, lo, hi, UNKNOWN);
+      this.unconfirmed.messages += hi - lo + 1;
+      next = Math.max(next, hi + 1);
+    }
+    if (next <= e.to) this.outcomes.mark(e.producer, next, e.to, OK);
+    for (const p of e.unconfirmed.partitions) this.unconfirmed.partitions.add(p);
+  }
+
+  private addError(outcome: "fail" | "unknown", error: string | undefined, messages: number) {
+    const text = error ?? "(no error recorded)";
+    const key = `${outcome}\u0000${text}`;
+    const group = this.errors.get(key) ?? { outcome, error: text, sends: 0, messages: 0 };
+    group.sends += 1;
+    group.messages += messages;
+    this.errors.set(key, group);
+  }
+
   result(): Reconciliation {
     const acksZero = this.run?.acks === 0;
     const toSink = this.run?.sink !== undefined;
@@ -546,6 +605,13 @@ export class Reconciler {
       complete: this.end !== null,
       endReason: this.end?.reason ?? null,
       durationMs: this.lastTime,
+      unconfirmed: {
+        messages: this.unconfirmed.messages,
+        partitions: [...this.unconfirmed.partitions].sort((a, b) => a - b),
+      },
+      errors: [...this.errors.values()]
+        .map((g) => ({ ...g }))
+        .sort((a, b) => b.messages - a.messages || a.error.localeCompare(b.error)),
     };
   }
 

@@ -42,6 +42,8 @@ function reconciliation(
     complete: true,
     endReason: "completed",
     durationMs: 1000,
+    unconfirmed: { messages: 0, partitions: [] },
+    errors: [],
   };
 }
 
