@@ -1,8 +1,12 @@
+import { claimWarnings } from "../profiles/claim-warnings.js";
 import { listProfiles, loadProfile, profileToYaml } from "../profiles/load.js";
 
+/** `profiles NAME` prints the profile as YAML on stdout and what cannot hold on stderr. */
 export async function profilesCommand(name?: string): Promise<number> {
   if (name) {
-    process.stdout.write(profileToYaml(await loadProfile(name)));
+    const profile = await loadProfile(name);
+    process.stdout.write(profileToYaml(profile));
+    for (const w of claimWarnings(profile)) console.error(`warning: ${w}`);
     return 0;
   }
   const all = await listProfiles();

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import ora from "ora";
 import { parseDuration } from "../faults/spec.js";
+import { claimWarnings } from "../profiles/claim-warnings.js";
 import { applyOverrides, loadProfile } from "../profiles/load.js";
 import { publishToGithub } from "../report/github.js";
 import { renderJunit } from "../report/junit.js";
@@ -51,6 +52,8 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     process.stdout.write(plan);
     return 0;
   }
+  // Before the run, so a user watching knows which violation the run is about to show.
+  for (const w of claimWarnings(profile)) console.error(`warning: ${w}`);
   const maxDurationMs =
     flags.maxDuration === undefined
       ? undefined

@@ -69,24 +69,14 @@ describe("built-in profiles", () => {
       "producer-broker": ["duplicated"],
       "broker-consumer": ["duplicated"],
       "processor-output": ["duplicated"],
-      "end-to-end": ["duplicated"],
     });
     expect(atLeast?.producer).toMatchObject({ acks: -1, retries: 10, idempotent: false });
     expect(atLeast?.processor).toMatchObject({ enabled: true, commit: "after" });
-    expect(atLeast?.expect).toEqual({
-      "producer-broker": [],
-      "broker-consumer": ["lost"],
-      "processor-output": [],
-      "end-to-end": ["lostAcked"],
-    });
+    expect(atLeast?.expect).toEqual({});
     expect(idempotent?.producer).toMatchObject({ acks: -1, idempotent: true, maxInFlight: 1 });
     expect(idempotent?.processor).toMatchObject({ enabled: true, commit: "after" });
     expect(idempotent?.claims).toBe("at-least-once");
-    expect(idempotent?.expect).toEqual({
-      "producer-broker": ["duplicated"],
-      "broker-consumer": ["lost"],
-      "end-to-end": ["lostAcked"],
-    });
+    expect(idempotent?.expect).toEqual({ "producer-broker": ["duplicated"] });
     expect(exactly?.producer).toMatchObject({ transactional: true, idempotent: true });
     expect(exactly?.processor).toMatchObject({
       enabled: true,
@@ -96,10 +86,9 @@ describe("built-in profiles", () => {
     });
     expect(exactly?.claims).toBe("exactly-once");
     expect(exactly?.expect).toEqual({
-      "producer-broker": ["lost", "duplicated"],
-      "broker-consumer": ["lost", "duplicated"],
-      "processor-output": ["lost", "duplicated"],
-      "end-to-end": ["lost", "duplicated", "abortedReads"],
+      "producer-broker": ["duplicated"],
+      "broker-consumer": ["duplicated"],
+      "processor-output": ["duplicated"],
     });
   });
 
@@ -178,6 +167,7 @@ describe("loading files", () => {
       sink: { type: "none", mode: "plain" },
       faults: [],
       expect: {},
+      relax: [],
     });
   });
 
@@ -626,3 +616,49 @@ it("formatFieldPath", () => {
 function escape(text: string): RegExp {
   return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
 }
+
+describe("relax", () => {
+  it("takes a check the claim implies, with its reason", async () => {
+    const file = await write(
+      "relax-ok.yaml",
+      `name: r
+claims: exactly-once
+relax:
+  - { hop: end-to-end, count: duplicated, reason: "the consumer deduplicates downstream" }
+`,
+    );
+    const profile = await loadProfile(file);
+    expect(profile.relax).toEqual([
+      { hop: "end-to-end", count: "duplicated", reason: "the consumer deduplicates downstream" },
+    ]);
+    expect(profileToYaml(profile)).toContain("relax:");
+  });
+
+  it("refuses a relax entry the claim does not check", async () => {
+    const error = await profileError(`name: r
+claims: at-least-once
+relax:
+  - { hop: end-to-end, count: duplicated, reason: "x" }
+`);
+    expect(error.path).toBe("relax[0].count");
+    expect(error.problem).toMatch(/not a check of the claim at-least-once/);
+  });
+
+  it("refuses a relax entry without a reason, for a missing hop, or also in expect", async () => {
+    const noReason = await profileError(`name: r
+claims: exactly-once
+relax: [{ hop: end-to-end, count: lost, reason: " " }]
+`);
+    expect(noReason.problem).toMatch(/say why/);
+    const noHop = await profileError(`name: r
+relax: [{ hop: consumer-sink, count: lostAcked, reason: "x" }]
+`);
+    expect(noHop.problem).toMatch(/no hop consumer-sink/);
+    const both = await profileError(`name: r
+claims: exactly-once
+expect: { end-to-end: [lost] }
+relax: [{ hop: end-to-end, count: lost, reason: "x" }]
+`);
+    expect(both.problem).toMatch(/both in expect and in relax/);
+  });
+});

@@ -64,6 +64,7 @@ export function profileToYaml(profile: Profile): string {
       sink: profile.sink,
       faults: profile.faults.map(formatFault),
       expect: profile.expect,
+      ...(profile.relax.length > 0 ? { relax: profile.relax } : {}),
     },
     { lineWidth: 0 },
   );

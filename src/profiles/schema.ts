@@ -4,7 +4,15 @@
  * Every object is strict (unknown keys are rejected); every field but `name` has a default.
  */
 import { z } from "zod";
-import { COUNTS, SINK_MODES, SINK_TYPES, type HopName } from "../history/events.js";
+import {
+  COUNTS,
+  HOPS,
+  SINK_MODES,
+  SINK_TYPES,
+  type Expect,
+  type HopName,
+} from "../history/events.js";
+import { CLAIMS, claimChecks, type Claim } from "../reconcile/claims.js";
 import {
   durationMs,
   FaultSpecError,
@@ -14,8 +22,7 @@ import {
   type Fault,
 } from "../faults/spec.js";
 
-export const CLAIMS = ["at-most-once", "at-least-once", "exactly-once"] as const;
-export type Claim = (typeof CLAIMS)[number];
+export { CLAIMS, type Claim } from "../reconcile/claims.js";
 
 /** z.strictObject whose unknown-key error lists the allowed keys. */
 function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
@@ -245,6 +252,13 @@ export function faultProblem(
   return { key: "point", problem };
 }
 
+/** One check the claim implies, loosened on purpose: it shows in every output of the run. */
+const relaxation = strictObject({
+  hop: z.enum(HOPS),
+  count: z.enum(COUNTS),
+  reason: z.string().trim().min(1, "say why this check of the claim is relaxed"),
+});
+
 export const profileSchema = strictObject({
   name: z.string().min(1),
   description: z.string().default(""),
@@ -255,9 +269,15 @@ export const profileSchema = strictObject({
   processor: processor.prefault({}),
   sink: sink.prefault({}),
   faults: z.array(fault).default([]),
-  /** hop → counts that must be zero there (lostAcked and abortedReads are always enforced) */
+  /** hop → counts that must be zero there, on top of the checks the claim implies */
   expect: strictObject(expectShape).prefault({}),
+  /** checks the claim implies that this pipeline is not held to, each with a reason */
+  relax: z.array(relaxation).default([]),
 }).superRefine((profile, ctx) => {
+  for (const [i, r] of profile.relax.entries()) {
+    const problem = relaxProblem(profile, r.hop, r.count);
+    if (problem) ctx.addIssue({ code: "custom", path: ["relax", i, "count"], message: problem });
+  }
   for (const [i, f] of profile.faults.entries()) {
     const found = faultProblem(f, profile.processor, profile.sink);
     if (found) {
@@ -270,6 +290,23 @@ export const profileSchema = strictObject({
     ctx.addIssue({ code: "custom", path: ["expect", hop], message: `no such hop: ${why}` });
   }
 });
+
+/** Why a relax entry cannot apply: the hop is missing, or the claim never checked that count. */
+function relaxProblem(
+  profile: { claims: Claim; processor: ProcessorSettings; sink: SinkSettings; expect: Expect },
+  hop: HopName,
+  count: (typeof COUNTS)[number],
+): string | undefined {
+  const missing = missingHops(profile.processor, profile.sink).find(([h]) => h === hop);
+  if (missing) return `no hop ${hop}: ${missing[1]}`;
+  if (profile.expect[hop]?.includes(count)) {
+    return `${count} at ${hop} is both in expect and in relax; keep one`;
+  }
+  if (!claimChecks(profile.claims, hop).has(count)) {
+    return `${count} at ${hop} is not a check of the claim ${profile.claims}; nothing to relax`;
+  }
+  return undefined;
+}
 
 /** A sink is the processor's output: it needs a processor, and a Kafka transaction cannot span it. */
 function sinkProblems(p: ProcessorSettings, s: SinkSettings) {

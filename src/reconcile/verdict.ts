@@ -1,4 +1,11 @@
 import type { CountName, Expect, HopName } from "../history/events.js";
+import {
+  claimChecks,
+  TOLD_OK_HOPS,
+  type CheckedCount,
+  type Claim,
+  type Relaxation,
+} from "./claims.js";
 import { EXAMPLE_NAMES, type HopCounts, type Reconciliation } from "./reconcile.js";
 
 /**
@@ -14,8 +21,7 @@ export interface Allowed {
   reorder: boolean;
 }
 
-/** Every count a verdict can require to be zero. */
-export type CheckedCount = CountName | "unexpected";
+export type { CheckedCount } from "./claims.js";
 
 /** Checked even when the profile does not list them (lostAcked: only where a client was told ok). */
 export const ALWAYS_ZERO: readonly CheckedCount[] = ["lostAcked", "abortedReads", "unexpected"];
@@ -41,18 +47,33 @@ export interface Judgement {
   verdict: "pass" | "violation";
   hops: HopResult[];
   violations: Violation[];
+  /** checks the claim implies that the profile relaxed, at hops this run has */
+  relaxed: Relaxation[];
+}
+
+/** What a profile asks of a run: its claim sets the checks, `expect` adds, `relax` removes. */
+export interface Policy {
+  claims: Claim;
+  relax?: readonly Relaxation[];
 }
 
 /**
- * Judges every hop of the reconciliation; the profile's `expect` may name any hop, and a hop
- * the reconciliation does not have (a producer-only run has no processor hops) is not judged.
+ * Judges every hop of the reconciliation: the claim's checks (see claims.ts), plus `expect`,
+ * minus `relax`. Without a policy only `expect` and the always-checked counts apply. The
+ * profile's `expect` may name any hop; a hop the reconciliation does not have (a
+ * producer-only run has no processor hops) is not judged.
  */
-export function judge(rec: Reconciliation, expect: Expect): Judgement {
+export function judge(rec: Reconciliation, expect: Expect, policy?: Policy): Judgement {
   const hops: HopResult[] = [];
   const violations: Violation[] = [];
+  const relaxed: Relaxation[] = [];
   const unfinished = rec.endReason !== "completed" && rec.processor !== null;
   for (const counts of rec.hops) {
-    const zero = mustBeZero(expect[counts.name] ?? [], counts.name);
+    const zero = mustBeZero(expect[counts.name] ?? [], counts.name, policy?.claims);
+    for (const r of policy?.relax ?? []) {
+      if (r.hop !== counts.name || !zero.delete(r.count)) continue;
+      relaxed.push({ ...r });
+    }
     // A run stopped early stopped its processor too: what it never got to is no loss. Loss of
     // what it did process (processor-output, consumer-sink) is still judged.
     if (unfinished && UNFINISHED_HOPS.includes(counts.name))
@@ -63,25 +84,22 @@ export function judge(rec: Reconciliation, expect: Expect): Judgement {
     hops.push(hop);
     violations.push(...found);
   }
-  return { verdict: violations.length === 0 ? "pass" : "violation", hops, violations };
+  return { verdict: violations.length === 0 ? "pass" : "violation", hops, violations, relaxed };
 }
 
 const LOSS_COUNTS: readonly CheckedCount[] = ["lost", "lostAcked", "lostUnacked"];
 const UNFINISHED_HOPS: readonly HopName[] = ["broker-consumer", "end-to-end"];
 
-/**
- * Hops where "acked" means a client was told its write was stored (the input producer, the
- * processor's output writes, the sink's committed DB transactions): losing such a message is
- * always a violation. At broker-consumer
- * and end to end, "acked" only means the input was once stored; whether losing it downstream is
- * allowed is the profile's claim (an at-most-once consumer may skip it), so it must be listed.
- */
-const TOLD_OK_HOPS: readonly HopName[] = ["producer-broker", "processor-output", "consumer-sink"];
-
-/** The counts that must be zero at a hop whose profile lists `listed`. */
-export function mustBeZero(listed: readonly CountName[], hop: HopName): Set<CheckedCount> {
-  const always = ALWAYS_ZERO.filter((c) => c !== "lostAcked" || TOLD_OK_HOPS.includes(hop));
-  return new Set<CheckedCount>([...always, ...listed]);
+/** The counts that must be zero at a hop whose profile lists `listed` (and claims `claim`). */
+export function mustBeZero(
+  listed: readonly CountName[],
+  hop: HopName,
+  claim?: Claim,
+): Set<CheckedCount> {
+  const base = claim
+    ? claimChecks(claim, hop)
+    : ALWAYS_ZERO.filter((c) => c !== "lostAcked" || TOLD_OK_HOPS.includes(hop));
+  return new Set<CheckedCount>([...base, ...listed]);
 }
 
 export function allowedBy(zero: ReadonlySet<CheckedCount>): Allowed {

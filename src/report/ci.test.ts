@@ -85,3 +85,60 @@ describe("GitHub Actions", () => {
     expect(() => publishToGithub(report("p", {}), {})).not.toThrow();
   });
 });
+
+describe("a relaxed claim", () => {
+  /** 0:2 stored twice, an exactly-once claim whose end-to-end duplicates are relaxed. */
+  function relaxedReport(): Report {
+    const relax = [{ hop: "end-to-end" as const, count: "duplicated" as const, reason: "dedup" }];
+    const info = {
+      runId: "r",
+      profile: { name: "eo", claims: "exactly-once", expect: {}, relax },
+      seed: 1,
+      startedAt: "2026-01-01T00:00:00.000Z",
+    } as unknown as RunInfo;
+    const history: HistoryEvent[] = [
+      {
+        type: "run",
+        runId: "r",
+        profile: "eo",
+        seed: 1,
+        startedAt: info.startedAt,
+        topics: { input: "in" },
+        acks: -1,
+      },
+      { type: "invoke", producer: 0, from: 0, to: 3, time: 0 },
+      { type: "ok", producer: 0, from: 0, to: 3, time: 5 },
+      { type: "invoke", producer: 0, from: 4, to: 5, time: 6 },
+      { type: "fail", producer: 0, from: 4, to: 5, time: 7, error: "E: too large" },
+      { type: "end", time: 10, reason: "completed" },
+    ];
+    const records = [0, 1, 2, 2, 3].map((seq, offset) => ({
+      partition: 0,
+      offset,
+      producer: 0,
+      seq,
+    }));
+    const rec = reconcile(history, records);
+    const judgement = judge(rec, {}, { claims: "exactly-once", relax });
+    return buildReport(info, rec, judgement);
+  }
+
+  it("is never a plain pass: JSON, JUnit property, step summary and warnings say so", () => {
+    const r = relaxedReport();
+    // Messages 4 and 5 were refused: lost unacked end to end, which exactly-once forbids.
+    expect(r.verdict).toBe("violation");
+    expect(r.relaxed).toEqual([{ hop: "end-to-end", count: "duplicated", reason: "dedup" }]);
+    expect(r.warnings[0]).toBe("claim relaxed: duplicated at end-to-end is not checked (dedup)");
+    expect(r.errors).toEqual([{ outcome: "fail", error: "E: too large", sends: 1, messages: 2 }]);
+    const xml = renderJunit([r]);
+    expect(xml).toContain('<property name="relaxed" value="duplicated at end-to-end: dedup"/>');
+    const summary = githubSummary(r);
+    expect(summary).toContain("claim relaxed: duplicated at end-to-end");
+    expect(summary).toContain("| fail | E: too large | 1 | 2 |");
+  });
+
+  it("shows a pass with relaxations as such in the step summary", () => {
+    const r = { ...relaxedReport(), verdict: "pass" as const, violations: [] };
+    expect(githubSummary(r)).toContain("⚠️ pass with relaxed claim");
+  });
+});

@@ -18,7 +18,13 @@ export function publishToGithub(
 }
 
 export function githubSummary(report: Report): string {
-  const mark = report.verdict === "pass" ? "✅ pass" : "❌ violation";
+  const relaxed = (report.relaxed ?? []).length > 0;
+  const mark =
+    report.verdict === "violation"
+      ? "❌ violation"
+      : relaxed
+        ? "⚠️ pass with relaxed claim"
+        : "✅ pass";
   const rows = report.hops.map(
     (h) =>
       `| ${h.name} | ${h.in} | ${h.out} | ${h.lost} | ${h.lostAcked} | ${h.duplicated} | ${h.abortedReads} | ${h.reordered} | ${h.ok ? "✅" : "❌"} |`,
@@ -38,8 +44,22 @@ export function githubSummary(report: Report): string {
         `- **${v.hop}**: ${v.count} = ${v.value}, must be 0${v.examples.length ? ` (e.g. ${v.examples.join(", ")})` : ""}`,
     ),
     ...report.warnings.map((w) => `- ⚠️ ${w}`),
+    ...errorRows(report),
     "",
   ].join("\n");
+}
+
+function errorRows(report: Report): string[] {
+  const errors = report.errors ?? [];
+  if (errors.length === 0) return [];
+  return [
+    "",
+    "| send outcome | error | sends | messages |",
+    "| --- | --- | --: | --: |",
+    ...errors.map(
+      (e) => `| ${e.outcome} | ${e.error.replace(/\|/g, "\\|")} | ${e.sends} | ${e.messages} |`,
+    ),
+  ];
 }
 
 export function githubAnnotations(report: Report): string[] {

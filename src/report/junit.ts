@@ -38,6 +38,7 @@ function suite(report: Report): string {
     ["seed", String(report.seed)],
     ["claims", report.claims],
     ["verdict", report.verdict],
+    ...(report.relaxed ?? []).map((r) => ["relaxed", `${r.count} at ${r.hop}: ${r.reason}`]),
   ]
     .map(([k, v]) => `      <property name="${k}" value="${attr(v ?? "")}"/>`)
     .join("\n");

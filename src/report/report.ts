@@ -1,8 +1,11 @@
+import type { Relaxation } from "../reconcile/claims.js";
 import type {
+  ErrorGroup,
   FaultWindow,
   MessageTotals,
   ProcessorSummary,
   Reconciliation,
+  UnconfirmedSummary,
 } from "../reconcile/reconcile.js";
 import type { HopResult, Judgement, Violation } from "../reconcile/verdict.js";
 import type { RunInfo } from "../run/run-dir.js";
@@ -22,6 +25,15 @@ export interface Report {
   processor: ProcessorSummary | null;
   violations: Violation[];
   verdict: "pass" | "violation";
+  /**
+   * checks the claim implies that the profile relaxed (`relax`), with the reason; a pass with
+   * relaxations is not a plain pass of the claim, and every output says so
+   */
+  relaxed: Relaxation[];
+  /** messages the client reported sent that no broker acknowledged: counted as unknown */
+  unconfirmed: UnconfirmedSummary;
+  /** failed and unknown sends grouped by error, most messages first */
+  errors: ErrorGroup[];
   /** true only when the history ends with a completed run (not interrupted, crashed or failed) */
   complete: boolean;
   /** how the history ended: completed, interrupted, error, or null when it just stops (crash) */
@@ -35,7 +47,12 @@ export function buildReport(
   judgement: Judgement,
   warnings: string[] = [],
 ): Report {
-  const all = [...warnings, ...unackedLossWarnings(info, judgement)];
+  const all = [
+    ...judgement.relaxed.map(relaxWarning),
+    ...warnings,
+    ...unackedLossWarnings(info, judgement),
+  ];
+  if (rec.unconfirmed.messages > 0) all.push(unconfirmedWarning(rec.unconfirmed));
   const complete = rec.endReason === "completed";
   if (!complete) {
     all.push(
@@ -60,6 +77,9 @@ export function buildReport(
     processor: rec.processor,
     violations: judgement.violations,
     verdict: judgement.verdict,
+    relaxed: judgement.relaxed,
+    unconfirmed: rec.unconfirmed,
+    errors: rec.errors,
     complete,
     endReason: rec.endReason,
     warnings: all,
@@ -80,4 +100,15 @@ function unackedLossWarnings(info: RunInfo, judgement: Judgement): string[] {
         `or timed out); allowed by this profile's expect, but a ${info.profile.claims} ` +
         `application must resend them (e.g. ${h.examples.lostUnacked.slice(0, 3).join(", ")})`,
     );
+}
+
+export function relaxWarning(r: Relaxation): string {
+  return `claim relaxed: ${r.count} at ${r.hop} is not checked (${r.reason})`;
+}
+
+function unconfirmedWarning(u: UnconfirmedSummary): string {
+  return (
+    `${u.messages} message(s) reported sent by the client (kafkajs) without a broker acknowledgement ` +
+    `for partition(s) ${u.partitions.join(", ")}: counted as unknown, not as acked`
+  );
 }

@@ -3,8 +3,11 @@ import type { HistoryEvent } from "../history/events.js";
 import { reconcile } from "../reconcile/reconcile.js";
 import { judge } from "../reconcile/verdict.js";
 import type { RunInfo } from "../run/run-dir.js";
-import { buildReport } from "./report.js";
-import { renderTable } from "./table.js";
+import { buildReport, type Report } from "./report.js";
+import { renderTable, verdictLine } from "./table.js";
+
+// eslint-disable-next-line no-control-regex
+const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, "");
 
 const info = {
   runId: "r1",
@@ -95,5 +98,23 @@ describe("renderTable", () => {
     const text = renderTable(report);
     expect(text).not.toContain("processor");
     expect(text).not.toContain("read_uncommitted");
+  });
+});
+
+describe("verdict line", () => {
+  const base = { verdict: "pass", claims: "exactly-once", relaxed: [] } as unknown as Report;
+
+  it("names the claim on a pass, and never shows a relaxed pass as plain", () => {
+    expect(stripAnsi(verdictLine(base))).toBe(
+      "verdict: PASS — every check of the claim exactly-once held",
+    );
+    const relaxed = {
+      ...base,
+      relaxed: [{ hop: "end-to-end", count: "duplicated", reason: "r" }],
+    } as unknown as Report;
+    expect(stripAnsi(verdictLine(relaxed))).toMatch(
+      /^verdict: PASS WITH RELAXED CLAIM — exactly-once held except .*duplicated at end-to-end/,
+    );
+    expect(stripAnsi(verdictLine({ ...base, verdict: "violation" }))).toBe("verdict: VIOLATION");
   });
 });

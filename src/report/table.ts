@@ -74,14 +74,42 @@ export function renderTable(report: Report): string {
     const ids = v.examples.length > 0 ? ` e.g. ${v.examples.join(", ")}` : "";
     lines.push(chalk.red(`✗ ${v.hop}: ${v.count} = ${v.value}, must be 0${ids}`));
   }
+  lines.push(...errorLines(report));
   for (const w of report.warnings) lines.push(chalk.yellow(`! ${w}`));
-  lines.push(
-    report.verdict === "pass"
-      ? chalk.green.bold("verdict: PASS — every expectation of the profile held")
-      : chalk.red.bold("verdict: VIOLATION"),
-  );
+  lines.push(verdictLine(report));
   return lines.join("\n");
 }
+
+/** The last line; a pass with relaxed checks is never shown as a plain pass. */
+export function verdictLine(report: Report): string {
+  if (report.verdict === "violation") return chalk.red.bold("verdict: VIOLATION");
+  const relaxed = report.relaxed ?? [];
+  if (relaxed.length > 0) {
+    const what = relaxed.map((r) => `${r.count} at ${r.hop}`).join(", ");
+    return chalk.yellow.bold(
+      `verdict: PASS WITH RELAXED CLAIM — ${report.claims} held except what the profile relaxed (${what})`,
+    );
+  }
+  return chalk.green.bold(`verdict: PASS — every check of the claim ${report.claims} held`);
+}
+
+/** Failed and unknown sends by error, most messages first. */
+function errorLines(report: Report): string[] {
+  const errors = report.errors ?? [];
+  if (errors.length === 0) return [];
+  const shown = errors
+    .slice(0, ERRORS_SHOWN)
+    .map(
+      (e) => `  ${e.outcome.padEnd(7)} ${e.messages} message(s) in ${e.sends} send(s): ${e.error}`,
+    );
+  const more =
+    errors.length > ERRORS_SHOWN
+      ? [`  … ${errors.length - ERRORS_SHOWN} more in the JSON report`]
+      : [];
+  return ["send errors:", ...shown, ...more];
+}
+
+const ERRORS_SHOWN = 5;
 
 function processorLines(report: Report): string[] {
   const p = report.processor;

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { readDrainBatches, readHistory } from "../history/reader.js";
 import { Reconciler, type OutputIsolation } from "../reconcile/reconcile.js";
+import { claimWarnings } from "../profiles/claim-warnings.js";
 import { judge } from "../reconcile/verdict.js";
 import { buildReport, type Report } from "../report/report.js";
 import { readRunInfo, runFiles } from "./run-dir.js";
@@ -51,7 +52,18 @@ export async function judgeRunDir(dir: string, warnings: string[] = []): Promise
   }
   if (info.sink) await addSinkRows(reconciler, files.drainSink, info.sink.table);
   const rec = reconciler.result();
-  const report = buildReport(info, rec, judge(rec, info.profile.expect), warnings);
+  // A run.json from before profiles carried every setting has no settings to warn about.
+  const settings = info.profile.producer === undefined ? [] : claimWarnings(info.profile);
+  warnings = [...settings, ...warnings];
+  const report = buildReport(
+    info,
+    rec,
+    judge(rec, info.profile.expect, {
+      claims: info.profile.claims,
+      relax: info.profile.relax ?? [],
+    }),
+    warnings,
+  );
   fs.writeFileSync(files.report, `${JSON.stringify(report, null, 2)}\n`);
   return report;
 }

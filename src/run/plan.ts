@@ -1,4 +1,5 @@
 import { formatFault } from "../faults/spec.js";
+import { claimWarnings } from "../profiles/claim-warnings.js";
 import type { ScheduleTime } from "../faults/schedule.js";
 import { Cluster } from "./cluster.js";
 import { runNames } from "./run-dir.js";
@@ -56,6 +57,7 @@ export async function planRun(
       : schedule.map(
           (f) => `  ${f.label}  ${formatFault(f.fault)}  from ${when(f.start)} to ${when(f.stop)}`,
         )),
+    ...claimLines(profile),
     "",
   ];
   return lines.join("\n");
@@ -66,4 +68,16 @@ function when(t: ScheduleTime): string {
   return t.plusMs > 0
     ? `message ${t.messages} + ${(t.plusMs / 1000).toFixed(1)}s`
     : `message ${t.messages}`;
+}
+
+/** What the claim implies, and where the settings cannot keep it. */
+function claimLines(profile: RunOptions["profile"]): string[] {
+  const warnings = claimWarnings(profile).map((w) => `  warning: ${w}`);
+  const relaxed = profile.relax.map((r) => `  relaxed: ${r.count} at ${r.hop} (${r.reason})`);
+  return [
+    `claim ${profile.claims}:`,
+    ...(warnings.length + relaxed.length
+      ? [...warnings, ...relaxed]
+      : ["  the settings can keep it"]),
+  ];
 }
