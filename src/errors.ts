@@ -65,6 +65,23 @@ export class InfrastructureError extends KafkaChaosError {
   }
 }
 
+/** What stopped a live run: a proxy or topic that vanished, or a stall no fault explains. */
+export type BrokenBy = "toxiproxy" | "proxies" | "proxy-config" | "topic" | "stall";
+
+/**
+ * Mid-run, something the run stands on went away (its proxies, its topics, Toxiproxy itself) or
+ * the workload stopped moving with no fault to explain it. The run is stopped, never judged: a
+ * verdict on a broken run would blame the system under test for the harness. Its history stays.
+ */
+export class RunBrokenError extends InfrastructureError {
+  readonly brokenBy: BrokenBy;
+
+  constructor(host: string, brokenBy: BrokenBy, message: string) {
+    super(host, message, { retriable: false });
+    this.brokenBy = brokenBy;
+  }
+}
+
 /** Anything unforeseen is an infrastructure failure: never a pass, never a false violation. */
 export function exitCodeOf(error: unknown): number {
   return error instanceof KafkaChaosError ? error.exitCode : 3;

@@ -8,7 +8,7 @@ import type { Report } from "../report/report.js";
 import { runFiles } from "../run/run-dir.js";
 import { runChaos } from "../run/run.js";
 import { connectionFrom, type ConnectionFlags } from "../workload/connection.js";
-import { INTERRUPTED } from "./run.js";
+import { INTERRUPTED, stallLimitOf } from "./run.js";
 
 interface CompareFlags extends ConnectionFlags {
   profiles: string;
@@ -18,6 +18,7 @@ interface CompareFlags extends ConnectionFlags {
   rate: number;
   seed?: number;
   fault: string[];
+  stallLimit?: string;
   out?: string;
   json?: string;
   proxyHost?: string;
@@ -49,6 +50,7 @@ export async function compareCommand(flags: CompareFlags): Promise<number> {
     }),
   );
   const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const stallLimitMs = stallLimitOf(flags.stallLimit);
   const outRoot = path.resolve(flags.out ?? path.join("kafka-chaos-runs", `compare-${Date.now()}`));
   const interrupt = new AbortController();
   const onSignal = () => interrupt.abort();
@@ -67,6 +69,7 @@ export async function compareCommand(flags: CompareFlags): Promise<number> {
         proxyHost: flags.proxyHost,
         proxyPortBase: flags.proxyPorts,
         signal: interrupt.signal,
+        ...(stallLimitMs === undefined ? {} : { stallLimitMs }),
       });
       if (result.interrupted) return INTERRUPTED;
       rows.push({ report: result.report, stats: await produceStats(runFiles(result.dir).history) });

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { Command, Option } from "commander";
-import { exitCodeOf, KafkaChaosError, UsageError } from "../errors.js";
+import { exitCodeOf, KafkaChaosError, RunBrokenError, UsageError } from "../errors.js";
 import { PASSWORD_ENV } from "../workload/connection.js";
 import { cleanupCommand } from "./cleanup.js";
 import { compareCommand } from "./compare.js";
@@ -104,6 +104,11 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option("--junit <file>", "write a JUnit XML report (one test case per hop)")
     .option("--keep", "keep the run's topics afterwards", false)
     .option("--max-duration <time>", "stop and fail (exit 3) a run that takes longer, e.g. 5m")
+    .option(
+      "--stall-limit <time>",
+      "stop and fail (exit 3) when the producer or processor makes no progress this long and no fault explains it (default: workload.stallLimit, else 60s; 0 = off)",
+    )
+    .option("--quiet", "no progress output on stderr", false)
     .option("--dry-run", "print the plan (topics, groups, proxies, fault schedule) and exit", false)
     .action(async (opts) => setCode(await runCommand(opts)));
 
@@ -126,6 +131,10 @@ export function buildProgram(setCode: (code: number) => void): Command {
     )
     .option("--seed <n>", "seed of the shared fault schedule", wholeNumber("--seed"))
     .option("--fault <spec>", "fault for every run, repeatable ('none' for none)", collect, [])
+    .option(
+      "--stall-limit <time>",
+      "fail (exit 3) a run whose producer or processor makes no progress this long with no fault to explain it",
+    )
     .option("--out <dir>", "directory for the runs (default ./kafka-chaos-runs/compare-<time>)")
     .option(
       "--json <file>",
@@ -177,7 +186,11 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return code;
   } catch (err) {
-    return reportError(err);
+    const code = reportError(err);
+    // A run stopped for broken infrastructure may leave a client retrying against what vanished
+    // (kafkajs gives up on a batch only after ~15 s): the verdict-less exit must not wait for it.
+    if (err instanceof RunBrokenError) setTimeout(() => process.exit(code), 1000).unref();
+    return code;
   }
 }
 

@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import ora from "ora";
 import { parseDuration } from "../faults/spec.js";
 import { claimWarnings } from "../profiles/claim-warnings.js";
 import { applyOverrides, loadProfile } from "../profiles/load.js";
@@ -10,6 +9,7 @@ import { planRun } from "../run/plan.js";
 import { connectionFrom, type ConnectionFlags } from "../workload/connection.js";
 import { reconcileDir, runChaos } from "../run/run.js";
 import { emitReport, verdictCode } from "./output.js";
+import { progressView } from "./progress.js";
 
 interface RunFlags extends ConnectionFlags {
   profile: string;
@@ -25,6 +25,8 @@ interface RunFlags extends ConnectionFlags {
   junit?: string;
   keep: boolean;
   maxDuration?: string;
+  stallLimit?: string;
+  quiet?: boolean;
   dryRun: boolean;
   proxyHost?: string;
   proxyPorts?: number;
@@ -58,14 +60,16 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     flags.maxDuration === undefined
       ? undefined
       : parseDuration(flags.maxDuration, "--max-duration");
-  const quiet = flags.json === "-" || !process.stderr.isTTY;
-  const spinner = quiet
-    ? undefined
-    : ora({ stream: process.stderr }).start(`starting ${profile.name}`);
+  const stallLimitMs = stallLimitOf(flags.stallLimit);
+  const view = progressView({
+    stream: process.stderr,
+    quiet: flags.quiet === true,
+    title: profile.name,
+  });
   const interrupt = new AbortController();
   const onSignal = () => {
     if (interrupt.signal.aborted) process.exit(INTERRUPTED);
-    spinner?.info("interrupted: healing faults and removing proxies (Ctrl-C again to force)");
+    view.info("interrupted: healing faults and removing proxies (Ctrl-C again to force)");
     interrupt.abort();
   };
   process.on("SIGINT", onSignal);
@@ -91,13 +95,10 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       proxyHost: flags.proxyHost,
       proxyPortBase: flags.proxyPorts,
       signal: interrupt.signal,
-      onProgress: (p, faults) => {
-        if (spinner) {
-          spinner.text = `sent ${p.sent}  acked ${p.acked}  unknown ${p.unknown}  failed ${p.failed}  faults: ${faults.join(", ") || "none active"}`;
-        }
-      },
+      ...(stallLimitMs === undefined ? {} : { stallLimitMs }),
+      onProgress: (p, faults, processed) => view.update(p, faults, processed),
     });
-    spinner?.stop();
+    view.stop();
     if (result.interrupted && overran) {
       console.error(
         `kafka-chaos: the run exceeded --max-duration ${flags.maxDuration} and was stopped; ` +
@@ -116,10 +117,17 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     return verdictCode(result.report);
   } finally {
     clearTimeout(guard);
-    spinner?.stop();
+    view.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/** --stall-limit: a duration; 0 turns stall detection off. Undefined: the profile's setting. */
+export function stallLimitOf(flag: string | undefined): number | undefined {
+  if (flag === undefined) return undefined;
+  const ms = parseDuration(flag, "--stall-limit");
+  return ms === 0 ? Number.POSITIVE_INFINITY : ms;
 }
 
 export async function reconcileCommand(

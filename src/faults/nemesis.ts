@@ -3,7 +3,7 @@ import type { ProcessorPool } from "../workload/pool.js";
 import type { ProxySet } from "./proxies.js";
 import type { ScheduledFault, ScheduleTime } from "./schedule.js";
 import type { Proxy as ToxiProxy } from "toxiproxy-node-client";
-import type { Fault, FaultTarget, NetworkFault } from "./spec.js";
+import { isNetworkFault, type Fault, type FaultTarget, type NetworkFault } from "./spec.js";
 import { ACTIONS } from "./toxics/index.js";
 
 /** Which client role's connections a network fault breaks; each role has its own proxies. */
@@ -50,6 +50,22 @@ export class Nemesis {
 
   active(): string[] {
     return this.opts.schedule.filter((_, i) => this.states[i] === "active").map((f) => f.label);
+  }
+
+  /**
+   * The network faults active now: the name of the toxic each one adds and the names of the
+   * proxies it breaks. Read-only, for checking that Toxiproxy still shows what the schedule says.
+   */
+  activeOnProxies(): { label: string; toxic: string; proxies: string[] }[] {
+    return this.opts.schedule.flatMap((f, i) => {
+      if (this.states[i] !== "active" || !isNetworkFault(f.fault)) return [];
+      try {
+        const proxies = this.proxiesFor(f.fault).map((p) => p.name);
+        return [{ label: f.label, toxic: toxicName(f), proxies }];
+      } catch {
+        return []; // the proxies are being removed: nothing left to compare
+      }
+    });
   }
 
   /** Faults that never started because the run ended first. */

@@ -95,6 +95,8 @@ const workload = strictObject({
   partitions: whole(1).default(3),
   replicationFactor: whole(1).default(1),
   producers: whole(1).default(1),
+  /** ms the producer or processor may go without progress no fault explains (default 60 s) */
+  stallLimit: duration.optional(),
 });
 
 const counts = z.array(z.enum(COUNTS)).transform((list) => [...new Set(list)]);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type kafkajs from "kafkajs";
-import { InfrastructureError } from "../errors.js";
+import { InfrastructureError, RunBrokenError, type BrokenBy } from "../errors.js";
 import { Nemesis, type Role } from "../faults/nemesis.js";
 import type { ProxySet } from "../faults/proxies.js";
 import type { ScheduledFault } from "../faults/schedule.js";
@@ -14,6 +14,13 @@ import { redacted, SINK_URL_ENV, type SinkConfig } from "../workload/sinks/index
 import type { Cluster } from "./cluster.js";
 import { runFiles, type RunInfo } from "./run-dir.js";
 import type { RunOptions } from "./run.js";
+import {
+  listToxiproxy,
+  ProcessedCounter,
+  startWatchdog,
+  tapHistory,
+  Watchdog,
+} from "./watchdog.js";
 
 export interface PipelineContext {
   opts: RunOptions;
@@ -31,6 +38,19 @@ export interface PipelineContext {
 
 /** How long the processor may take to work off the input once the producers are done. */
 const CATCH_UP_MS = 120_000;
+
+/** Default of --stall-limit and workload.stallLimit. */
+export const DEFAULT_STALL_LIMIT_MS = 60_000;
+
+/**
+ * Once the run's infrastructure is found broken, sends in flight get this long to come back;
+ * then the run stops without them (their invokes are on disk: they count as unknown). Against
+ * vanished proxies kafkajs retries one batch for ~15 s.
+ */
+const ABANDON_SENDS_MS = 1000;
+
+/** Longest wait for healing the faults at the end, whatever Toxiproxy does. */
+const HEAL_TIMEOUT_MS = 10_000;
 
 /**
  * Runs producers, processor workers and the nemesis until the input is produced and fully
@@ -53,9 +73,12 @@ export async function executePipeline(
   const onExit = () => history.flushSync();
   process.on("exit", onExit);
   let failure: unknown;
+  // A failed run is not judged: sends still in flight are not waited for (see abandonable).
+  const broken = new AbortController();
   const fail = (err: unknown) => {
     failure ??= err;
     stop.abort();
+    broken.abort();
   };
   history.append({
     type: "run",
@@ -83,20 +106,42 @@ export async function executePipeline(
     sent: () => progress.sent,
     onError: fail,
   });
+  const admin = ctx.direct.admin();
+  const watchdog = newWatchdog(ctx, clock, nemesis, admin, pool);
+  tapHistory(history, (e) => watchdog.observe(e));
+  const guard = startWatchdog(watchdog, fail);
   const ticker = opts.onProgress
-    ? setInterval(() => opts.onProgress?.(progress, nemesis.active()), 200)
+    ? setInterval(
+        () =>
+          opts.onProgress?.(
+            progress,
+            nemesis.active(),
+            pool ? watchdog.processedCount() : undefined,
+          ),
+        200,
+      )
     : undefined;
   try {
     nemesis.start();
-    await produce(ctx, history, clock, progress, stop.signal);
+    const producing = produce(ctx, history, clock, progress, stop.signal);
+    producing.catch(() => {}); // if abandoned below, it still settles, into nothing
+    await abandonable(producing, broken.signal, ABANDON_SENDS_MS);
     if (pool && !stop.signal.aborted) await waitCaughtUp(ctx, pool, stop.signal);
   } catch (err) {
     failure ??= err;
   } finally {
+    guard.stop();
     clearTimeout(limit);
     clearInterval(ticker);
     opts.signal?.removeEventListener("abort", onAbort);
-    await nemesis.heal().catch((err: unknown) => (failure ??= err));
+    const healError = await healAll(nemesis, ctx.schedule.length, opts.toxiproxy);
+    failure ??= healError;
+    // Something failed on the way (a fault Toxiproxy refused, an admin call): if the run's
+    // proxies or topics are gone, that is the cause to report.
+    if (failure !== undefined && !(failure instanceof RunBrokenError)) {
+      failure = (await watchdog.diagnose().catch(() => undefined)) ?? failure;
+    }
+    await admin.disconnect().catch(() => {});
     await pool?.stop();
   }
   const interrupted = opts.signal?.aborted === true;
@@ -110,6 +155,111 @@ export async function executePipeline(
   process.off("exit", onExit);
   if (failure) throw failure;
   return { interrupted, warnings: warningsOf(nemesis, plans, pool) };
+}
+
+/** Waits for `work`, or, once `broken` fires, at most `graceMs` longer. */
+async function abandonable(
+  work: Promise<void>,
+  broken: AbortSignal,
+  graceMs: number,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<void>((resolve) => {
+    const later = () => (timer = setTimeout(resolve, graceMs));
+    if (broken.aborted) later();
+    else broken.addEventListener("abort", later, { once: true });
+  });
+  try {
+    await Promise.race([work, giveUp]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Heals every active fault that can still be healed, within HEAL_TIMEOUT_MS: a fault whose proxy
+ * Toxiproxy lost cannot be, and must not keep the others active. Returns the first error.
+ */
+async function healAll(nemesis: Nemesis, faults: number, toxiproxy: string): Promise<unknown> {
+  const deadline = Date.now() + HEAL_TIMEOUT_MS;
+  let first: unknown;
+  // Each failed heal leaves that fault done: the next call goes on with the rest.
+  for (let attempt = 0; attempt <= faults; attempt += 1) {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), Math.max(0, deadline - Date.now()));
+    });
+    try {
+      const result = await Promise.race([nemesis.heal().then(() => "healed" as const), timeout]);
+      if (result === "timeout") {
+        first ??= new InfrastructureError(
+          toxiproxy,
+          `healing the faults took longer than ${HEAL_TIMEOUT_MS / 1000}s`,
+        );
+      }
+      return first;
+    } catch (err) {
+      first ??= err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  return first;
+}
+
+/**
+ * The run's watchdog: its proxies and topics must stay, the producer and processor must move
+ * unless a fault explains the pause. Reads Toxiproxy and the cluster directly, never through
+ * the run's proxies.
+ */
+function newWatchdog(
+  ctx: PipelineContext,
+  clock: () => number,
+  nemesis: Nemesis,
+  admin: kafkajs.Admin,
+  pool: ProcessorPool | undefined,
+): Watchdog {
+  const { opts, info, dir } = ctx;
+  const { workload, processor } = info.profile;
+  let connected: Promise<void> | undefined;
+  const counter = new ProcessedCounter(dir);
+  const input = info.topics.input;
+  const hints: Record<BrokenBy, string> = {
+    toxiproxy: `the run was stopped and not judged; judge what it did with: kafka-chaos reconcile ${dir}`,
+    proxies: `the run was stopped and not judged; judge what it did with: kafka-chaos reconcile ${dir}`,
+    "proxy-config": `the run was stopped and not judged; its history is kept in ${dir}`,
+    topic: `the run was stopped and not judged; its history is kept in ${dir}`,
+    stall: `the run was stopped and not judged; its history and worker logs are in ${dir}`,
+  };
+  return new Watchdog({
+    ports: {
+      listProxies: () => listToxiproxy(opts.toxiproxy),
+      listTopics: async () => {
+        connected ??= admin.connect();
+        await connected;
+        return admin.listTopics();
+      },
+      activeFaults: () => nemesis.activeOnProxies(),
+      ...(pool
+        ? {
+            processor: {
+              processed: () => counter.count(),
+              pending: async () => !pool.caughtUp(await ctx.cluster.endOffsets(input)),
+              lastError: () => pool.fatalErrors.at(-1),
+            },
+          }
+        : {}),
+      now: clock,
+    },
+    proxies: Object.values(ctx.proxies).flatMap((p) => p.names()),
+    topics: Object.values(info.topics).filter((t): t is string => t !== undefined),
+    toxiproxyUrl: opts.toxiproxy,
+    bootstrap: info.bootstrap,
+    stallLimitMs: opts.stallLimitMs ?? workload.stallLimit ?? DEFAULT_STALL_LIMIT_MS,
+    // Reconnects after a fault, and a rebalance after a crash (the old member's session ends).
+    graceMs: 10_000 + 2 * processor.sessionTimeoutMs + processor.restartDelayMs,
+    hint: (by) => hints[by],
+  });
 }
 
 async function produce(

@@ -26,6 +26,9 @@ import {
   type RunInfo,
 } from "./run-dir.js";
 
+/** Longest wait for Toxiproxy to remove the run's proxies. */
+const REMOVE_PROXIES_MS = 10_000;
+
 export interface RunOptions {
   profile: Profile;
   bootstrap: string;
@@ -42,7 +45,13 @@ export interface RunOptions {
   connection?: Connection;
   /** Aborting it stops the run early (Ctrl-C); the run is then left for `reconcile`. */
   signal?: AbortSignal;
-  onProgress?: (progress: Progress, activeFaults: string[]) => void;
+  /**
+   * Longest pause of the producer or the processor that no fault explains; then the run stops
+   * with exit 3. Default: the profile's workload.stallLimit, else 60 s.
+   */
+  stallLimitMs?: number;
+  /** Called every 200 ms while the workload runs; `processed` is undefined without a processor. */
+  onProgress?: (progress: Progress, activeFaults: string[], processed?: number) => void;
   log?: (line: string) => void;
 }
 
@@ -71,7 +80,12 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
     throw err;
   });
   const proxies: PipelineContext["proxies"] = {};
-  const removeProxies = () => Promise.all(Object.values(proxies).map((p) => p.remove()));
+  // Bounded: a Toxiproxy that stopped answering must not hold the run's end forever.
+  const removeProxies = () =>
+    Promise.race([
+      Promise.all(Object.values(proxies).map((p) => p.remove())),
+      new Promise((resolve) => setTimeout(resolve, REMOVE_PROXIES_MS).unref()),
+    ]);
   try {
     checkTargets(schedule, cluster);
     await cluster.assertPrefixFree(prefix);
