@@ -49,6 +49,9 @@ export const DEFAULT_STALL_LIMIT_MS = 60_000;
  */
 const ABANDON_SENDS_MS = 1000;
 
+/** How long the workers of a failed run get to stop cleanly. */
+const WORKER_STOP_MS = 2000;
+
 /** Longest wait for healing the faults at the end, whatever Toxiproxy does. */
 const HEAL_TIMEOUT_MS = 10_000;
 
@@ -142,7 +145,7 @@ export async function executePipeline(
       failure = (await watchdog.diagnose().catch(() => undefined)) ?? failure;
     }
     await admin.disconnect().catch(() => {});
-    await pool?.stop();
+    if (pool) await stopPool(pool, info.profile.processor.workers, broken.signal.aborted);
   }
   const interrupted = opts.signal?.aborted === true;
   history.append({
@@ -155,6 +158,24 @@ export async function executePipeline(
   process.off("exit", onExit);
   if (failure) throw failure;
   return { interrupted, warnings: warningsOf(nemesis, plans, pool) };
+}
+
+/**
+ * Stops the processor's workers. A failed run is not judged and its workers may hang leaving
+ * their group through proxies that are gone: they get WORKER_STOP_MS, then SIGKILL (for the
+ * history, a crash like any other).
+ */
+async function stopPool(pool: ProcessorPool, workers: number, failed: boolean): Promise<void> {
+  const stopping = pool.stop();
+  if (!failed) return stopping;
+  const timer = setTimeout(() => {
+    for (let slot = 0; slot < workers; slot += 1) pool.kill(slot, "stopped");
+  }, WORKER_STOP_MS);
+  try {
+    await stopping;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Waits for `work`, or, once `broken` fires, at most `graceMs` longer. */
