@@ -82,6 +82,25 @@ export class RunBrokenError extends InfrastructureError {
   }
 }
 
+/**
+ * The first sends of a run, or a large share of them, were refused with the same error that no
+ * retry can fix (a message too large for the topic, a missing permission): the run stops rather
+ * than record thousands of refusals. Exit 2 when the profile asks for what the cluster refuses,
+ * else 3 (the cluster's settings or the client's access).
+ */
+export class MisconfigurationError extends KafkaChaosError {
+  /** the refusal, e.g. MESSAGE_TOO_LARGE */
+  readonly kind: string;
+  /** sends refused with it */
+  readonly sends: number;
+
+  constructor(kind: string, sends: number, message: string, profileAtFault: boolean) {
+    super(message, { exitCode: profileAtFault ? 2 : 3, retriable: false });
+    this.kind = kind;
+    this.sends = sends;
+  }
+}
+
 /** Anything unforeseen is an infrastructure failure: never a pass, never a false violation. */
 export function exitCodeOf(error: unknown): number {
   return error instanceof KafkaChaosError ? error.exitCode : 3;

@@ -141,6 +141,7 @@ describe("loading files", () => {
         requestTimeoutMs: 2000,
         retryBackoffMs: 100,
         batchSize: 100,
+        batchBytes: 1_048_576,
         compression: "none",
       },
       workload: {

@@ -69,8 +69,13 @@ const producer = strictObject({
   maxInFlight: whole(1).default(5),
   requestTimeoutMs: whole(1).default(2000),
   retryBackoffMs: whole(0).default(100),
-  /** messages per send() call */
+  /** messages per send() call, at most */
   batchSize: whole(1).default(100),
+  /**
+   * bytes per send() call, at most (payloads, keys and identity headers): a batch closes at
+   * batchSize messages or before it would exceed this; a larger message travels alone
+   */
+  batchBytes: whole(1024).default(1_048_576),
   compression: z.enum(["none", "gzip"]).default("none"),
 }).superRefine((p, ctx) => {
   const problem = (path: string, message: string) =>
@@ -88,7 +93,7 @@ const workload = strictObject({
   duration: duration.optional(),
   /** messages per second, 0 = as fast as possible */
   rate: z.number().min(0).default(0),
-  /** payload bytes */
+  /** payload bytes; up to what the cluster's socket.request.max.bytes allows (checked at start) */
   messageSize: whole(0).default(100),
   /** distinct keys, 0 = no key */
   keys: whole(0).default(16),

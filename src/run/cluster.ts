@@ -3,6 +3,16 @@ import { InfrastructureError, UsageError } from "../errors.js";
 import type { Broker } from "../faults/proxies.js";
 import { errorText } from "../workload/producer.js";
 
+/** Kafka's default socket.request.max.bytes (100 MiB). */
+export const DEFAULT_SOCKET_REQUEST_MAX_BYTES = 104_857_600;
+
+/** The largest request the brokers accept, and where that number comes from. */
+export interface RequestLimit {
+  bytes: number;
+  /** e.g. "broker 1", or "Kafka's default" when the brokers' configs could not be read */
+  source: string;
+}
+
 /** Admin operations of a run, over a direct connection; only names under the run's prefix. */
 export class Cluster {
   private constructor(
@@ -43,7 +53,44 @@ export class Cluster {
     }
   }
 
-  async createTopic(topic: string, partitions: number, replicationFactor: number): Promise<void> {
+  /**
+   * The largest request every broker accepts (socket.request.max.bytes, the smallest over the
+   * brokers): a record batch, whatever the topic's max.message.bytes, must fit in one request.
+   * Kafka's default when the configs cannot be read (no DescribeConfigs permission).
+   */
+  async requestLimit(): Promise<RequestLimit> {
+    const fallback = { bytes: DEFAULT_SOCKET_REQUEST_MAX_BYTES, source: "Kafka's default" };
+    try {
+      const { resources } = await this.admin.describeConfigs({
+        includeSynonyms: false,
+        resources: this.brokers.map((b) => ({
+          type: kafkajs.ConfigResourceTypes.BROKER,
+          name: String(b.nodeId),
+          configNames: ["socket.request.max.bytes"],
+        })),
+      });
+      let limit: RequestLimit | undefined;
+      for (const r of resources) {
+        const value = Number(
+          r.configEntries.find((e) => e.configName === "socket.request.max.bytes")?.configValue,
+        );
+        if (r.errorCode !== 0 || !Number.isInteger(value) || value <= 0) continue;
+        if (!limit || value < limit.bytes)
+          limit = { bytes: value, source: `broker ${r.resourceName}` };
+      }
+      return limit ?? fallback;
+    } catch {
+      return fallback;
+    }
+  }
+
+  /** `config`: topic configs, e.g. max.message.bytes sized for the run's batches. */
+  async createTopic(
+    topic: string,
+    partitions: number,
+    replicationFactor: number,
+    config: Record<string, string> = {},
+  ): Promise<void> {
     if (replicationFactor > this.brokers.length) {
       throw new UsageError(
         `workload.replicationFactor: ${replicationFactor} is more than the cluster's ${this.brokers.length} broker(s)`,
@@ -51,7 +98,14 @@ export class Cluster {
     }
     try {
       const created = await this.admin.createTopics({
-        topics: [{ topic, numPartitions: partitions, replicationFactor }],
+        topics: [
+          {
+            topic,
+            numPartitions: partitions,
+            replicationFactor,
+            configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
+          },
+        ],
         waitForLeaders: true,
         timeout: 15_000,
       });

@@ -8,7 +8,7 @@ import { HistoryWriter } from "../history/writer.js";
 import { kafkaClient } from "../workload/client.js";
 import { connectionEnv } from "../workload/connection.js";
 import { ProcessorPool, type CrashPlan } from "../workload/pool.js";
-import { runProducer, type Progress } from "../workload/producer.js";
+import { runProducers, type Progress } from "../workload/producer.js";
 import { resolveInDoubt } from "../workload/resolve.js";
 import { redacted, SINK_URL_ENV, type SinkConfig } from "../workload/sinks/index.js";
 import type { Cluster } from "./cluster.js";
@@ -304,26 +304,24 @@ async function produce(
   });
   const producers = profile.workload.producers;
   const share = Math.ceil(profile.workload.messages / producers);
-  await Promise.all(
-    Array.from({ length: producers }, (_, producerId) =>
-      runProducer({
-        kafka,
-        runId: info.runId,
-        topic: info.topics.input,
-        producerId,
-        messages: Math.max(0, Math.min(share, profile.workload.messages - share * producerId)),
-        transactionalId: profile.producer.transactional
-          ? `${info.prefix}-tx-${producerId}`
-          : undefined,
-        settings: profile.producer,
-        workload: profile.workload,
-        history,
-        clock,
-        progress,
-        signal,
-        resolveInDoubt: (doubt) => resolveInDoubt(direct, `${info.prefix}-resolve`, doubt),
-      }),
-    ),
+  await runProducers(
+    Array.from({ length: producers }, (_, producerId) => ({
+      kafka,
+      runId: info.runId,
+      topic: info.topics.input,
+      producerId,
+      messages: Math.max(0, Math.min(share, profile.workload.messages - share * producerId)),
+      transactionalId: profile.producer.transactional
+        ? `${info.prefix}-tx-${producerId}`
+        : undefined,
+      settings: profile.producer,
+      workload: profile.workload,
+      history,
+      clock,
+      progress,
+      signal,
+      resolveInDoubt: (doubt) => resolveInDoubt(direct, `${info.prefix}-resolve`, doubt),
+    })),
   );
 }
 

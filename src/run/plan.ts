@@ -3,7 +3,8 @@ import { claimWarnings } from "../profiles/claim-warnings.js";
 import type { ScheduleTime } from "../faults/schedule.js";
 import { Cluster } from "./cluster.js";
 import { runNames } from "./run-dir.js";
-import { checkTargets, directClient, startPlan, type RunOptions } from "./run.js";
+import { checkSizes, type RunSizes } from "../workload/batches.js";
+import { checkTargets, directClient, hasOutputTopic, startPlan, type RunOptions } from "./run.js";
 
 /**
  * `run --dry-run`: what a run would create and break, without creating or breaking anything.
@@ -29,10 +30,12 @@ export async function planRun(
   const direct = directClient(prefix, opts.bootstrap, opts.connection);
   const cluster = await Cluster.connect(direct, opts.bootstrap);
   const brokers = cluster.brokers;
+  let sizes: RunSizes;
   try {
     // The same refusals as a real run, so a plan that prints is a run that can start.
     checkTargets(schedule, cluster);
     await cluster.assertPrefixFree(prefix);
+    sizes = checkSizes(profile, await cluster.requestLimit(), hasOutputTopic(profile));
   } finally {
     await cluster.close();
   }
@@ -43,8 +46,9 @@ export async function planRun(
     `processor: ${profile.processor.enabled ? `commit ${profile.processor.commit}, ${profile.processor.workers} worker(s)` : "none"}`,
     `sink: ${toSink ? `${profile.sink.type}, mode ${profile.sink.mode}` : "none"}`,
     "topics to create (deleted after the run unless --keep):",
-    ...Object.values(names.topics).map(
-      (t) => `  ${t}  partitions ${w.partitions}, replication factor ${w.replicationFactor}`,
+    ...Object.entries(names.topics).map(
+      ([role, t]) =>
+        `  ${t}  partitions ${w.partitions}, replication factor ${w.replicationFactor}, max.message.bytes ${role === "output" ? sizes.output : sizes.input}`,
     ),
     `consumer groups: ${names.groups.join(", ")}`,
     `Toxiproxy proxies at ${opts.toxiproxy}, listening on ${opts.proxyHost ?? "127.0.0.1"} from port ${opts.proxyPortBase ?? 21000} (removed after the run):`,

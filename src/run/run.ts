@@ -7,6 +7,7 @@ import { planSchedule, type ScheduledFault } from "../faults/schedule.js";
 import { isNetworkFault } from "../faults/spec.js";
 import type { Profile } from "../profiles/schema.js";
 import type { Report } from "../report/report.js";
+import { checkSizes } from "../workload/batches.js";
 import { kafkaClient } from "../workload/client.js";
 import { drainTopic } from "../workload/drain.js";
 import { describeConnection, type Connection } from "../workload/connection.js";
@@ -89,6 +90,8 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
   try {
     checkTargets(schedule, cluster);
     await cluster.assertPrefixFree(prefix);
+    // Refused before anything is created: a batch the cluster cannot take in one request.
+    const sizes = checkSizes(profile, await cluster.requestLimit(), hasOutputTopic(profile));
     const sinkAt = sinkConfig(profile.sink, prefix, dir);
     if (sinkAt) sink = await prepareSink(sinkAt);
     const names = runNames(prefix, profile.processor.enabled, sinkAt !== undefined);
@@ -102,11 +105,14 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
         portBase: opts.proxyPortBase,
       });
     }
-    for (const topic of Object.values(topics)) {
+    for (const [role, topic] of Object.entries(topics)) {
       await cluster.createTopic(
         topic,
         profile.workload.partitions,
         profile.workload.replicationFactor,
+        {
+          "max.message.bytes": String(role === "output" ? sizes.output : sizes.input),
+        },
       );
     }
     const info: RunInfo = {
@@ -263,4 +269,9 @@ export async function reconcileDir(dir: string, connection?: Connection): Promis
     await cluster.close();
   }
   return judgeRunDir(dir);
+}
+
+/** The processor writes to an output topic (not to a sink). */
+export function hasOutputTopic(profile: Profile): boolean {
+  return profile.processor.enabled && profile.sink.type === "none";
 }

@@ -1,11 +1,19 @@
 import kafkajs from "kafkajs";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Outcome, SendCompleted } from "../history/events.js";
+import type { Outcome, SendCompleted, Unconfirmed } from "../history/events.js";
 import type { HistoryWriter } from "../history/writer.js";
 import type { Profile } from "../profiles/schema.js";
 
+import { ackedPartitions, messagesPerBatch, PartitionPlan } from "./batches.js";
 import { initTransactions } from "./client.js";
 import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "./headers.js";
+import {
+  classifySendError,
+  describeError,
+  misconfigurationOf,
+  RefusalWatch,
+  type Misconfiguration,
+} from "./outcome.js";
 import type { Fate, InDoubt } from "./resolve.js";
 
 export interface Progress {
@@ -31,47 +39,79 @@ export interface ProducerOptions {
   signal: AbortSignal;
   /** For transactional producers: finds out whether a transaction whose commit failed committed. */
   resolveInDoubt?: (doubt: InDoubt) => Promise<Fate>;
+  /** Stops the run when sends keep being refused alike; one per producer unless shared. */
+  refusals?: RefusalWatch;
 }
 
 /**
  * Sends the producer's messages in batches, one send at a time, recording invoke → ok/fail/unknown
  * for each batch. Sends are not overlapped: concurrent send() calls may be reordered inside the
  * client, which would show up as "reordered" without any fault. Use more producers for load.
+ * A batch holds batchSize messages, fewer when they would exceed batchBytes. Throws a
+ * MisconfigurationError when the sends keep being refused alike (see RefusalWatch).
  */
 export async function runProducer(opts: ProducerOptions): Promise<void> {
-  const client = new ProducerClient(opts);
+  const plan = new PartitionPlan(opts.workload.partitions, opts.workload.keys, opts.producerId);
+  const client = new ProducerClient(opts, plan);
+  const refusals = opts.refusals ?? new RefusalWatch();
   const payload = Buffer.alloc(opts.workload.messageSize, "x");
+  const perBatch = messagesPerBatch(opts.settings, opts.workload.messageSize);
   const startedAt = opts.clock();
   try {
-    for (
-      let from = 0;
-      from < opts.messages && !opts.signal.aborted;
-      from += opts.settings.batchSize
-    ) {
-      const to = Math.min(from + opts.settings.batchSize, opts.messages) - 1;
+    for (let from = 0; from < opts.messages && !opts.signal.aborted; from += perBatch) {
+      const to = Math.min(from + perBatch, opts.messages) - 1;
       await pace(opts.workload.rate, from, startedAt, opts.clock, opts.signal);
       if (opts.signal.aborted) break;
-      await sendBatch(opts, client, from, to, payload);
+      const result = await sendBatch(opts, client, plan, from, to, payload);
+      const stop = refusals.note(result.misconfiguration);
+      if (stop) throw stop;
     }
   } finally {
     await client.close();
   }
 }
 
+/**
+ * Runs producers side by side. The first one to throw (a misconfiguration, say) stops the others
+ * at their next batch; once all have stopped, its error is thrown.
+ */
+export async function runProducers(all: ProducerOptions[]): Promise<void> {
+  const local = new AbortController();
+  const stop = () => local.abort();
+  const signals = [...new Set(all.map((o) => o.signal))];
+  for (const s of signals) s.addEventListener("abort", stop, { once: true });
+  if (signals.some((s) => s.aborted)) stop();
+  try {
+    const results = await Promise.allSettled(
+      all.map((o) =>
+        runProducer({ ...o, signal: local.signal }).catch((err: unknown) => {
+          stop();
+          throw err;
+        }),
+      ),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+  } finally {
+    for (const s of signals) s.removeEventListener("abort", stop);
+  }
+}
+
 async function sendBatch(
   opts: ProducerOptions,
   client: ProducerClient,
+  plan: PartitionPlan,
   from: number,
   to: number,
   payload: Buffer,
-): Promise<void> {
+): Promise<SendResult> {
   const { history, producerId: producer } = opts;
   history.append({ type: "invoke", producer, from, to, time: opts.clock() });
   // The invoke is on disk before any byte of the batch can reach the broker.
   await history.flush();
   opts.progress.sent += to - from + 1;
-  const messages = buildMessages(opts, from, to, payload);
-  const result = await client.send(from, messages);
+  const messages = buildMessages(opts, plan, from, to, payload);
+  const result = await client.send(from, to, messages);
   history.append({
     type: result.outcome,
     producer,
@@ -80,21 +120,24 @@ async function sendBatch(
     time: opts.clock(),
     ...result.detail,
   });
-  count(opts.progress, result.outcome, to - from + 1);
+  count(opts.progress, result, to - from + 1);
+  return result;
 }
 
 function buildMessages(
   opts: ProducerOptions,
+  plan: PartitionPlan,
   from: number,
   to: number,
   payload: Buffer,
 ): kafkajs.Message[] {
-  const keys = opts.workload.keys;
   const producer = String(opts.producerId);
   const messages: kafkajs.Message[] = new Array(to - from + 1);
   for (let seq = from; seq <= to; seq += 1) {
     messages[seq - from] = {
-      key: keys > 0 ? `k${seq % keys}` : null,
+      key: plan.key(seq),
+      // Placed by the producer, so it knows which partitions a response must acknowledge.
+      partition: plan.partitionOf(seq),
       value: payload,
       headers: { [HEADER_RUN]: opts.runId, [HEADER_PRODUCER]: producer, [HEADER_SEQ]: String(seq) },
     };
@@ -104,7 +147,9 @@ function buildMessages(
 
 interface SendResult {
   outcome: Outcome;
-  detail: Pick<SendCompleted, "offsets" | "error" | "resolved">;
+  detail: Pick<SendCompleted, "offsets" | "error" | "resolved" | "unconfirmed">;
+  /** the send was refused for a reason no retry fixes */
+  misconfiguration?: Misconfiguration;
 }
 
 /**
@@ -114,9 +159,12 @@ interface SendResult {
 class ProducerClient {
   private producer?: kafkajs.Producer;
 
-  constructor(private readonly opts: ProducerOptions) {}
+  constructor(
+    private readonly opts: ProducerOptions,
+    private readonly plan: PartitionPlan,
+  ) {}
 
-  async send(from: number, messages: kafkajs.Message[]): Promise<SendResult> {
+  async send(from: number, to: number, messages: kafkajs.Message[]): Promise<SendResult> {
     const { settings, topic } = this.opts;
     const record = {
       topic,
@@ -127,17 +175,40 @@ class ProducerClient {
           ? kafkajs.CompressionTypes.GZIP
           : kafkajs.CompressionTypes.None,
     };
-    if (this.opts.transactionalId) return this.sendTransactionally(from, record);
-    let producer: kafkajs.Producer | undefined;
+    if (this.opts.transactionalId) return this.sendTransactionally(from, to, record);
+    const partitions = this.plan.partitionsOf(from, to).length;
+    let producer: kafkajs.Producer;
     try {
       producer = await this.connected();
-      const meta = await producer.send(record);
-      return { outcome: "ok", detail: { offsets: offsetsOf(meta) } };
     } catch (err) {
-      if (settings.idempotent && producer) await this.discard();
-      // A send that errored may still have been written (lost ack, partial batch): unknown.
-      return { outcome: "unknown", detail: { error: errorText(err) } };
+      // Not connected: no record of this batch left the client.
+      return refused(err, { partitions, beforeSend: true });
     }
+    try {
+      const meta = await producer.send(record);
+      return this.acknowledged(from, to, meta);
+    } catch (err) {
+      if (settings.idempotent) await this.discard();
+      // Unknown unless the error proves that nothing of the batch was stored (outcome.ts).
+      return refused(err, { partitions });
+    }
+  }
+
+  /**
+   * ok, backed partition by partition: kafkajs can resolve send() without a produce response for
+   * some partitions (tulios/kafkajs#1303, when a leader dies between retries); their records
+   * are marked unconfirmed and count as unknown. acks=0 has no response to check.
+   */
+  private acknowledged(from: number, to: number, meta: kafkajs.RecordMetadata[]): SendResult {
+    const offsets = offsetsOf(meta);
+    const unconfirmed =
+      this.opts.settings.acks === 0
+        ? undefined
+        : this.plan.unconfirmed(from, to, ackedPartitions(meta));
+    return {
+      outcome: "ok",
+      detail: { ...(offsets ? { offsets } : {}), ...(unconfirmed ? { unconfirmed } : {}) },
+    };
   }
 
   async close(): Promise<void> {
@@ -150,23 +221,25 @@ class ProducerClient {
    */
   private async sendTransactionally(
     from: number,
+    to: number,
     record: kafkajs.ProducerRecord,
   ): Promise<SendResult> {
-    let result = await this.attemptTransaction(from, record);
+    let result = await this.attemptTransaction(from, to, record);
     for (
       let retry = 0;
-      result.outcome === "fail" && retry < this.opts.settings.retries;
+      result.outcome === "fail" && !result.misconfiguration && retry < this.opts.settings.retries;
       retry += 1
     ) {
       if (this.opts.signal.aborted) break;
       await sleep(this.opts.settings.retryBackoffMs);
-      result = await this.attemptTransaction(from, record);
+      result = await this.attemptTransaction(from, to, record);
     }
     return result;
   }
 
   private async attemptTransaction(
     from: number,
+    to: number,
     record: kafkajs.ProducerRecord,
   ): Promise<SendResult> {
     let meta: kafkajs.RecordMetadata[];
@@ -178,20 +251,26 @@ class ProducerClient {
       await tx?.abort().catch(() => {});
       await this.discard();
       // No commit was sent: the records can never become visible to a read_committed reader.
-      return { outcome: "fail", detail: { error: errorText(err) } };
+      const misconfiguration = misconfigurationOf(err);
+      return {
+        outcome: "fail",
+        detail: { error: describeError(err) },
+        ...(misconfiguration ? { misconfiguration } : {}),
+      };
     }
     try {
       await tx.commit();
-      return { outcome: "ok", detail: { offsets: offsetsOf(meta) } };
+      return this.acknowledged(from, to, meta);
     } catch (err) {
       await this.discard();
-      return this.resolveCommit(from, meta, errorText(err));
+      return this.resolveCommit(from, to, meta, describeError(err));
     }
   }
 
   /** A new producer with the same transactional id finishes the old transaction; then look. */
   private async resolveCommit(
     from: number,
+    to: number,
     meta: kafkajs.RecordMetadata[],
     error: string,
   ): Promise<SendResult> {
@@ -210,7 +289,10 @@ class ProducerClient {
       producer: this.opts.producerId,
       from,
     });
-    if (fate === "committed") return { outcome: "ok", detail: { offsets, resolved: fate } };
+    if (fate === "committed") {
+      const acked = this.acknowledged(from, to, meta);
+      return { ...acked, detail: { ...acked.detail, resolved: fate } };
+    }
     if (fate === "aborted") return { outcome: "fail", detail: { error, resolved: fate } };
     return { outcome: "unknown", detail: { offsets, error } };
   }
@@ -229,7 +311,12 @@ class ProducerClient {
         maxRetryTime: Math.max(settings.retryBackoffMs, 1000),
       },
     });
-    await producer.connect();
+    try {
+      await producer.connect();
+    } catch (err) {
+      await producer.disconnect().catch(() => {});
+      throw err;
+    }
     this.producer = producer;
     return producer;
   }
@@ -247,10 +334,27 @@ function offsetsOf(meta: kafkajs.RecordMetadata[]): Record<string, string> | und
   return Object.keys(offsets).length > 0 ? offsets : undefined;
 }
 
-function count(progress: Progress, outcome: Outcome, n: number): void {
-  if (outcome === "ok") progress.acked += n;
-  else if (outcome === "fail") progress.failed += n;
+/** A send that threw, classified (outcome.ts). */
+function refused(err: unknown, ctx: Parameters<typeof classifySendError>[1]): SendResult {
+  const { outcome, misconfiguration } = classifySendError(err, ctx);
+  return {
+    outcome,
+    detail: { error: describeError(err) },
+    ...(misconfiguration ? { misconfiguration } : {}),
+  };
+}
+
+function count(progress: Progress, result: SendResult, n: number): void {
+  const unconfirmed = unconfirmedCount(result.detail.unconfirmed);
+  if (result.outcome === "ok") {
+    progress.acked += n - unconfirmed;
+    progress.unknown += unconfirmed;
+  } else if (result.outcome === "fail") progress.failed += n;
   else progress.unknown += n;
+}
+
+function unconfirmedCount(u: Unconfirmed | undefined): number {
+  return u ? u.seqs.reduce((sum, [a, b]) => sum + b - a + 1, 0) : 0;
 }
 
 async function pace(
