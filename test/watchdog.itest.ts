@@ -149,6 +149,34 @@ describe("watchdog: the run's infrastructure vanishes mid-run", () => {
     }
   }, 120_000);
 
+  it("the run's proxy disabled by hand mid-run: exit 3 within seconds naming the proxy", async () => {
+    const live = startRun(["--quiet", "--fault", "none"]);
+    try {
+      await midRun(live, false);
+      const proxy = `${live.prefix}-producer-b1`;
+      const res = await fetch(`${toxiproxyUrl()}/proxies/${proxy}`, {
+        method: "POST",
+        body: JSON.stringify({ enabled: false }),
+      });
+      expect(res.ok).toBe(true);
+      const changedAt = Date.now();
+      const { code, at } = await live.exited;
+      const lines = toolLines(live.stderr());
+      expect(code, live.stderr()).toBe(3);
+      console.log(`proxy disabled → exit 3 in ${at - changedAt} ms`);
+      expect(at - changedAt).toBeLessThan(15_000);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(
+        `the run's proxy ${proxy} is disabled, but no fault of the run is active on it`,
+      );
+      expect(lastEvent(live.out)).toMatchObject({ type: "end", reason: "error" });
+      expect((await proxyNames()).filter((n) => n.startsWith(live.prefix))).toEqual([]);
+    } finally {
+      await live.exited;
+      await deleteRunTopics(live.prefix);
+    }
+  }, 120_000);
+
   // Kills the shared Toxiproxy: every other run on the stack loses its proxies too. It waits a
   // little for a moment when no other run's proxies exist, and restarts Toxiproxy at once.
   it.skipIf(!localToxiproxy())(
