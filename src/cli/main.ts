@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { Command, Option } from "commander";
-import { exitCodeOf, KafkaChaosError, RunBrokenError, UsageError } from "../errors.js";
+import { exitCodeOf, KafkaChaosError, UsageError } from "../errors.js";
 import { PASSWORD_ENV } from "../workload/connection.js";
 import { cleanupCommand } from "./cleanup.js";
 import { compareCommand } from "./compare.js";
@@ -187,9 +187,10 @@ export async function main(argv: string[]): Promise<number> {
     return code;
   } catch (err) {
     const code = reportError(err);
-    // A run stopped for broken infrastructure may leave a client retrying against what vanished
-    // (kafkajs gives up on a batch only after ~15 s): the verdict-less exit must not wait for it.
-    if (err instanceof RunBrokenError) setTimeout(() => process.exit(code), 1000).unref();
+    // A run that failed leaves no verdict to wait for, but may leave a client retrying against
+    // what vanished (kafkajs gives up on a batch only after ~15 s): it must not hold the exit.
+    // Everything the run owns (history, proxies) was closed before the error got here.
+    if (code === 3) setTimeout(() => process.exit(code), 1000).unref();
     return code;
   }
 }

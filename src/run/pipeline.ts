@@ -245,6 +245,7 @@ function newWatchdog(
   let connected: Promise<void> | undefined;
   const counter = new ProcessedCounter(dir);
   const input = info.topics.input;
+  const topics = Object.values(info.topics).filter((t): t is string => t !== undefined);
   const hints: Record<BrokenBy, string> = {
     toxiproxy: `the run was stopped and not judged; judge what it did with: kafka-chaos reconcile ${dir}`,
     proxies: `the run was stopped and not judged; judge what it did with: kafka-chaos reconcile ${dir}`,
@@ -258,7 +259,17 @@ function newWatchdog(
       listTopics: async () => {
         connected ??= admin.connect();
         await connected;
-        return admin.listTopics();
+        // One small metadata request per run topic (never a listing of a large cluster's topics).
+        const found = new Map<string, number>();
+        for (const topic of topics) {
+          try {
+            const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+            found.set(topic, meta.topics[0]?.partitions.length ?? 0);
+          } catch (err) {
+            if ((err as { type?: string }).type !== "UNKNOWN_TOPIC_OR_PARTITION") throw err;
+          }
+        }
+        return found;
       },
       activeFaults: () => nemesis.activeOnProxies(),
       ...(pool
@@ -273,7 +284,7 @@ function newWatchdog(
       now: clock,
     },
     proxies: Object.values(ctx.proxies).flatMap((p) => p.names()),
-    topics: Object.values(info.topics).filter((t): t is string => t !== undefined),
+    topics,
     toxiproxyUrl: opts.toxiproxy,
     bootstrap: info.bootstrap,
     stallLimitMs: opts.stallLimitMs ?? workload.stallLimit ?? DEFAULT_STALL_LIMIT_MS,

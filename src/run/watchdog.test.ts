@@ -27,6 +27,7 @@ class Fakes {
     PROXIES.map((n) => [n, { enabled: true, toxics: [] as string[] }]),
   );
   topics: string[] | Error = [...TOPICS, "someone-else"];
+  partitions = 3;
   active: ActiveFault[] = [];
   processed = 0;
   pending = false;
@@ -44,7 +45,9 @@ class Fakes {
                 }),
               ),
         listTopics: () =>
-          this.topics instanceof Error ? Promise.reject(this.topics) : Promise.resolve(this.topics),
+          this.topics instanceof Error
+            ? Promise.reject(this.topics)
+            : Promise.resolve(new Map(this.topics.map((t) => [t, this.partitions]))),
         activeFaults: () => this.active,
         ...(withProcessor
           ? {
@@ -212,6 +215,19 @@ describe("watchdog: the run's topics", () => {
     expect(await checkFor(w, f, 5000)).toBeUndefined();
   });
 
+  it("a topic re-created with other partitions (auto-created after a delete) stops the run", async () => {
+    const f = new Fakes();
+    const w = f.watchdog();
+    expect(await checkFor(w, f, 3000)).toBeUndefined();
+    f.partitions = 1;
+    expect(await w.check()).toBeUndefined();
+    const problem = await w.check();
+    expect(problem?.brokenBy).toBe("topic");
+    expect(problem?.message).toContain(
+      "the run's topic kc-r-input changed under the run: it had 3 partitions, now 1",
+    );
+  });
+
   it("a cluster that does not answer is not a deleted topic", async () => {
     const f = new Fakes();
     f.topics = new Error("Connection error: connect ECONNREFUSED");
@@ -310,7 +326,7 @@ describe("watchdog: stalls", () => {
     const w = new Watchdog({
       ports: {
         listProxies: () => Promise.resolve(new Map(f.proxies)),
-        listTopics: () => Promise.resolve(TOPICS),
+        listTopics: () => Promise.resolve(new Map(TOPICS.map((t) => [t, 3]))),
         activeFaults: () => [],
         now: () => f.time,
       },

@@ -30,8 +30,8 @@ export interface ActiveFault {
 export interface WatchdogPorts {
   /** Every proxy Toxiproxy has now, by name; rejects when Toxiproxy does not answer. */
   listProxies(): Promise<Map<string, ProxyState>>;
-  /** Every topic of the cluster; rejects when the cluster does not answer. */
-  listTopics(): Promise<string[]>;
+  /** The run's topics the cluster has, with their partition counts; rejects when it does not answer. */
+  listTopics(): Promise<Map<string, number>>;
   /** The network faults the nemesis has active now. */
   activeFaults(): ActiveFault[];
   /** The processor stage, when the run has one. */
@@ -94,6 +94,8 @@ export class Watchdog {
   private unreachableSince?: number;
   /** problems that need a second sighting (a fault being applied looks like a mismatch) */
   private suspects = new Set<string>();
+  /** partition count of each run topic when first seen */
+  private readonly partitions = new Map<string, number>();
 
   constructor(private readonly opts: WatchdogOptions) {}
 
@@ -234,24 +236,36 @@ export class Watchdog {
     return problems;
   }
 
+  /**
+   * Each run topic must exist with the partitions it had when first seen. A deleted topic can
+   * come back at once where the cluster creates topics on a client's request; with the broker's
+   * default partition count, which is how that shows.
+   */
   private async topicProblems(): Promise<Suspect[]> {
-    let topics: Set<string>;
+    let topics: Map<string, number>;
     try {
-      topics = new Set(await this.bounded(this.opts.ports.listTopics()));
+      topics = await this.bounded(this.opts.ports.listTopics());
     } catch {
       // An unreachable cluster is not a vanished topic: if it lasts, the stall check reports it.
       return [];
     }
-    return this.opts.topics
-      .filter((t) => !topics.has(t))
-      .map((t) => ({
-        key: `topic ${t}`,
-        brokenBy: "topic" as const,
-        host: this.opts.bootstrap,
-        message:
+    const host = this.opts.bootstrap;
+    return this.opts.topics.flatMap((t): Suspect[] => {
+      const partitions = topics.get(t);
+      if (partitions === undefined) {
+        const message =
           `the run's topic ${t} was deleted (it is gone from the cluster: deleted, ` +
-          `or a broker came back without its data)`,
-      }));
+          `or a broker came back without its data)`;
+        return [{ key: `topic ${t}`, brokenBy: "topic", host, message }];
+      }
+      const known = this.partitions.get(t);
+      if (known === undefined) this.partitions.set(t, partitions);
+      if (known === undefined || known === partitions) return [];
+      const message =
+        `the run's topic ${t} changed under the run: it had ${known} partitions, now ` +
+        `${partitions} (deleted and created again?)`;
+      return [{ key: `topic ${t} partitions`, brokenBy: "topic", host, message }];
+    });
   }
 
   private explained(now: number): boolean {
