@@ -270,6 +270,50 @@ describe("reconcile", () => {
     ).toThrow(RangeError);
   });
 
+  it("counts a message in two overlapping unconfirmed ranges of an ok once", () => {
+    const ok: HistoryEvent = {
+      type: "ok",
+      producer: 0,
+      from: 0,
+      to: 9,
+      time: 10,
+      unconfirmed: {
+        partitions: [1],
+        seqs: [
+          [4, 7],
+          [2, 5],
+        ],
+      },
+    };
+    const history = [started(), send(0, 0, 9, null)[0]!, ok];
+    const result = reconcile(history, drained(once(0, 0, 9)));
+    expect(result.messages).toEqual({ attempted: 10, acked: 4, failed: 0, unknown: 6 });
+    expect(result.unconfirmed).toEqual({ messages: 6, partitions: [1] });
+  });
+
+  it("orders error groups with as many messages the same whatever the order of events", () => {
+    const history = [started(), ...send(0, 0, 1, "unknown"), ...send(1, 0, 1, "fail")];
+    const groups = [
+      { outcome: "fail", error: "(no error recorded)", sends: 1, messages: 2 },
+      { outcome: "unknown", error: "(no error recorded)", sends: 1, messages: 2 },
+    ];
+    expect(reconcile(history, []).errors).toEqual(groups);
+    expect(reconcile([...history].reverse(), []).errors).toEqual(groups);
+  });
+
+  it("lists records without an identity smallest first, whatever the partitions' interleaving", () => {
+    const history = [started(), ...send(0, 0, 0)];
+    const records: DrainedRecord[] = [
+      { partition: 1, offset: 0, producer: -1, seq: 5 },
+      { partition: 0, offset: 0, producer: -1, seq: 2 },
+      { partition: 1, offset: 1, producer: 0, seq: -1 },
+    ];
+    const expected = ["-1:2", "-1:5", "0:-1"];
+    expect(hop(history, records).examples.unexpected).toEqual(expected);
+    const [r1, r0, r2] = records as [DrainedRecord, DrainedRecord, DrainedRecord];
+    expect(hop(history, [r0, r1, r2]).examples.unexpected).toEqual(expected);
+  });
+
   it("scales: 1e6 messages, every 1000th lost, every 777th duplicated", () => {
     const n = 1_000_000;
     const multiples = (k: number) => Math.ceil(n / k); // of k in [0, n)

@@ -304,12 +304,12 @@ interface PartitionState {
 class RecordTally {
   private readonly producers = new Map<number, ProducerSeen>();
   private readonly partitions = new Map<number, PartitionState>();
-  private readonly strays = new Set<string>();
+  private readonly strays = new Map<string, [number, number]>();
 
   add(r: DrainedRecord): void {
     const partition = this.partitionAt(r.partition, r.offset);
     if (!isIndex(r.producer) || !isIndex(r.seq)) {
-      this.strays.add(messageId(r.producer, r.seq));
+      this.strays.set(messageId(r.producer, r.seq), [r.producer, r.seq]);
       return;
     }
     const behind = advance(partition, r.producer, r.seq);
@@ -332,9 +332,14 @@ class RecordTally {
     return [...this.producers.keys()];
   }
 
-  /** Records whose producer or seq is not a non-negative integer; always unexpected. */
+  /**
+   * Records whose producer or seq is not a non-negative integer; always unexpected. Smallest
+   * first, whatever the order the partitions were read in.
+   */
   strayIds(): string[] {
-    return [...this.strays];
+    return [...this.strays]
+      .sort(([a, x], [b, y]) => compareIds(x, y[0], y[1]) || compareStrings(a, b))
+      .map(([id]) => id);
   }
 
   private partitionAt(partition: number, offset: number): PartitionState {
@@ -575,7 +580,8 @@ export class Reconciler {
       if (lo > hi) continue;
       if (lo > next) this.outcomes.mark(e.producer, next, lo - 1, OK);
       this.outcomes.mark(e.producer, lo, hi, UNKNOWN);
-      this.unconfirmed.messages += hi - lo + 1;
+      // ranges may overlap: count each message once
+      this.unconfirmed.messages += Math.max(0, hi - Math.max(lo, next) + 1);
       next = Math.max(next, hi + 1);
     }
     if (next <= e.to) this.outcomes.mark(e.producer, next, e.to, OK);
@@ -611,7 +617,12 @@ export class Reconciler {
       },
       errors: [...this.errors.values()]
         .map((g) => ({ ...g }))
-        .sort((a, b) => b.messages - a.messages || a.error.localeCompare(b.error)),
+        .sort(
+          (a, b) =>
+            b.messages - a.messages ||
+            a.error.localeCompare(b.error) ||
+            compareStrings(a.outcome, b.outcome),
+        ),
     };
   }
 
