@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import kafkajs from "kafkajs";
 import { InfrastructureError, UsageError } from "../errors.js";
 import type { Broker } from "../faults/proxies.js";
@@ -12,6 +13,8 @@ export interface RequestLimit {
   /** e.g. "broker 1", or "Kafka's default" when the brokers' configs could not be read */
   source: string;
 }
+
+const LEADERS_WAIT_MS = 15_000;
 
 /** Admin operations of a run, over a direct connection; only names under the run's prefix. */
 export class Cluster {
@@ -106,7 +109,9 @@ export class Cluster {
             configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
           },
         ],
-        waitForLeaders: true,
+        // kafkajs's own wait gives up on the UNKNOWN_TOPIC_OR_PARTITION a broker answers while
+        // the new topic's metadata is still on its way to it: wait here instead.
+        waitForLeaders: false,
         timeout: 15_000,
       });
       if (!created) throw new Error("topic already exists");
@@ -116,6 +121,28 @@ export class Cluster {
         `creating topic ${topic} was refused (${errorText(err)})`,
       );
     }
+    await this.waitForLeaders(topic, partitions);
+  }
+
+  /** Until every partition of a new topic has a leader, bounded. */
+  private async waitForLeaders(topic: string, partitions: number): Promise<void> {
+    const deadline = Date.now() + LEADERS_WAIT_MS;
+    let last = "no metadata yet";
+    while (Date.now() < deadline) {
+      try {
+        const meta = await this.admin.fetchTopicMetadata({ topics: [topic] });
+        const led = (meta.topics[0]?.partitions ?? []).filter((p) => p.leader >= 0);
+        if (led.length === partitions) return;
+        last = `${led.length} of ${partitions} partitions have a leader`;
+      } catch (err) {
+        last = errorText(err);
+      }
+      await sleep(200);
+    }
+    throw new InfrastructureError(
+      this.bootstrap,
+      `topic ${topic} was created but its partitions got no leader within ${LEADERS_WAIT_MS / 1000}s (${last})`,
+    );
   }
 
   /** partition → end offset (high watermark) of a topic. */
