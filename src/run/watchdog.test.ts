@@ -187,6 +187,14 @@ describe("watchdog: the run's proxies", () => {
     expect(disabled?.message).toContain(
       "the run's proxy kc-r-processor-b1 is disabled, but no fault of the run is active on it",
     );
+    const h = new Fakes();
+    const u = h.watchdog();
+    h.proxies.set(PROXIES[0]!, { enabled: false, toxics: [], listen: "127.0.0.1:21000" });
+    h.proxies.set("kc-other-producer-b1", { enabled: true, toxics: [], listen: "127.0.0.1:21000" });
+    const taken = await checkFor(u, h, 2000);
+    expect(taken?.message).toContain(
+      "the run's proxy kc-r-producer-b1 cannot be enabled again: while a fault had it disabled, proxy kc-other-producer-b1 took its address 127.0.0.1:21000",
+    );
     const g = new Fakes();
     const v = g.watchdog();
     g.proxies.set(PROXIES[0]!, { enabled: true, toxics: ["kc-latency-1"] });

@@ -18,6 +18,8 @@ import type { HistoryWriter } from "../history/writer.js";
 export interface ProxyState {
   enabled: boolean;
   toxics: string[];
+  /** host:port it listens on */
+  listen?: string;
 }
 
 /** A network fault the nemesis has active: the toxic it adds and the proxies it breaks. */
@@ -218,11 +220,7 @@ export class Watchdog {
       const state = listed.get(name);
       if (!state) continue;
       const on = active.filter((f) => f.proxies.includes(name));
-      if (!state.enabled && on.length === 0) {
-        problems.push(
-          `the run's proxy ${name} is disabled, but no fault of the run is active on it`,
-        );
-      }
+      if (!state.enabled && on.length === 0) problems.push(disabledProblem(name, state, listed));
       const explained = new Set(on.map((f) => f.toxic));
       for (const toxic of state.toxics.filter((t) => !explained.has(t))) {
         problems.push(`the run's proxy ${name} has a toxic ${toxic} that no active fault explains`);
@@ -373,12 +371,12 @@ export async function listToxiproxy(
   if (!res.ok) throw new Error(`GET /proxies answered ${res.status}`);
   const body = (await res.json()) as Record<
     string,
-    { enabled: boolean; toxics?: { name: string }[] }
+    { enabled: boolean; listen?: string; toxics?: { name: string }[] }
   >;
   return new Map(
     Object.entries(body).map(([name, p]) => [
       name,
-      { enabled: p.enabled, toxics: (p.toxics ?? []).map((t) => t.name) },
+      { enabled: p.enabled, listen: p.listen, toxics: (p.toxics ?? []).map((t) => t.name) },
     ]),
   );
 }
@@ -436,6 +434,24 @@ function processedIn(line: string): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * A disabled proxy frees its port: another run on the same Toxiproxy may take it meanwhile, and
+ * then this one cannot be enabled again. Say so when that is what happened.
+ */
+function disabledProblem(name: string, state: ProxyState, listed: Map<string, ProxyState>): string {
+  const taker = [...listed].find(
+    ([other, p]) => other !== name && p.enabled && state.listen && p.listen === state.listen,
+  );
+  if (taker) {
+    return (
+      `the run's proxy ${name} cannot be enabled again: while a fault had it disabled, ` +
+      `proxy ${taker[0]} took its address ${state.listen} (another run on this Toxiproxy? ` +
+      `give concurrent runs their own --proxy-ports)`
+    );
+  }
+  return `the run's proxy ${name} is disabled, but no fault of the run is active on it`;
 }
 
 function causeOf(err: unknown): string {
