@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { InfrastructureError } from "../errors.js";
-import { HOST, STATE_DIR, brokerPort, controllerPort } from "./paths.js";
+import { HOST, PORT_OFFSET, STATE_DIR, brokerPort, controllerPort } from "./paths.js";
 import type { SecureMaterial } from "./certs.js";
 import { startDetached } from "./process.js";
 
@@ -26,8 +26,8 @@ const LOG4J2 = `Configuration:
 `;
 
 /** Secure listeners of `stack:up --secure`: SASL_SSL (SCRAM) and SSL with client certificates. */
-export const saslSslPort = (nodeId: number): number => 9191 + nodeId;
-export const mtlsPort = (nodeId: number): number => 9291 + nodeId;
+export const saslSslPort = (nodeId: number): number => 9191 + PORT_OFFSET + nodeId;
+export const mtlsPort = (nodeId: number): number => 9291 + PORT_OFFSET + nodeId;
 
 export interface KafkaNode {
   nodeId: number;

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { UsageError } from "../errors.js";
 
 export const KAFKA_VERSION = "4.1.1";
 export const TOXIPROXY_VERSION = "2.12.0";
@@ -11,14 +12,34 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const CACHE_DIR = process.env.KAFKA_CHAOS_CACHE ?? path.join(ROOT, ".cache");
 export const KAFKA_LIBS = path.join(CACHE_DIR, `kafka-${KAFKA_VERSION}`, "libs");
 export const TOXIPROXY_BIN = path.join(CACHE_DIR, "bin", `toxiproxy-server-${TOXIPROXY_VERSION}`);
-export const STATE_DIR = path.join(CACHE_DIR, "stack");
+/**
+ * The running stack's state (configs, data, logs, pid files). A second stack can run beside the
+ * first with its own KAFKA_CHAOS_STACK_DIR and a KAFKA_CHAOS_PORT_OFFSET; downloads are shared.
+ */
+export const STATE_DIR = process.env.KAFKA_CHAOS_STACK_DIR
+  ? path.resolve(process.env.KAFKA_CHAOS_STACK_DIR)
+  : path.join(CACHE_DIR, "stack");
 export const STATE_FILE = path.join(STATE_DIR, "stack.json");
 
+/** Added to every port of the stack (KAFKA_CHAOS_PORT_OFFSET, default 0). */
+export const PORT_OFFSET = portOffset(process.env.KAFKA_CHAOS_PORT_OFFSET);
+
 export const HOST = "127.0.0.1";
-export const TOXIPROXY_PORT = 8474;
-export const brokerPort = (nodeId: number): number => 9091 + nodeId;
-export const controllerPort = (nodeId: number): number => 19091 + nodeId;
-export const POSTGRES_PORT = 5433;
+export const TOXIPROXY_PORT = 8474 + PORT_OFFSET;
+export const brokerPort = (nodeId: number): number => 9091 + PORT_OFFSET + nodeId;
+export const controllerPort = (nodeId: number): number => 19091 + PORT_OFFSET + nodeId;
+export const POSTGRES_PORT = 5433 + PORT_OFFSET;
 export const POSTGRES_USER = "kafka_chaos";
 /** The local stack's PostgreSQL (`stack:up --postgres`): trust auth, the default database. */
 export const LOCAL_POSTGRES_URL = `postgres://${POSTGRES_USER}@${HOST}:${POSTGRES_PORT}/postgres`;
+
+function portOffset(value: string | undefined): number {
+  if (value === undefined || value === "") return 0;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 20_000) {
+    throw new UsageError(
+      `KAFKA_CHAOS_PORT_OFFSET: expected a whole number 0-20000, got "${value}"`,
+    );
+  }
+  return n;
+}

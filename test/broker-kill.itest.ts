@@ -1,0 +1,126 @@
+/**
+ * A broker killed with SIGKILL mid-run, on a 3-node cluster with replication factor 3,
+ * min.insync.replicas=2 and acks=all, and left down: the cluster loses no acknowledged write,
+ * so the run must not report one. (kafkajs can resolve a send without a broker response for the
+ * partitions the dead broker led, tulios/kafkajs#1303: those records must count as unknown.)
+ *
+ * The 3-node stack runs beside the 1-node test stack: its own state directory and ports shifted
+ * by KAFKA_CHAOS_PORT_OFFSET, so nothing of the other stack is touched.
+ */
+import { execFile, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Report } from "../src/report/report.js";
+import { CLI, writeProfile } from "./helpers.js";
+
+const STACK = fileURLToPath(new URL("../bin/stack.js", import.meta.url));
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "kc-3node-"));
+const env = {
+  ...process.env,
+  KAFKA_CHAOS_STACK_DIR: path.join(work, "stack"),
+  KAFKA_CHAOS_PORT_OFFSET: "1000",
+};
+const BOOTSTRAP = "127.0.0.1:10092,127.0.0.1:10093,127.0.0.1:10094";
+const TOXIPROXY = "http://127.0.0.1:9474";
+const VICTIM = 2;
+
+function stack(command: string, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [STACK, command, ...args],
+      { env, timeout: 150_000 },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`stack ${command}: ${stderr}`)) : resolve(stdout),
+    );
+  });
+}
+
+/** ok completions in the run's history so far. */
+function oks(history: string): number {
+  if (!fs.existsSync(history)) return 0;
+  return fs.readFileSync(history, "utf8").split('"type":"ok"').length - 1;
+}
+
+describe("a broker killed on a 3-node cluster (RF 3, min ISR 2, acks=all)", () => {
+  beforeAll(async () => {
+    const out = await stack("up", "--brokers", "3");
+    expect(out).toContain(`KAFKA_CHAOS_BOOTSTRAP=${BOOTSTRAP}`);
+  }, 150_000);
+
+  afterAll(async () => {
+    await stack("down").catch(() => {});
+    fs.rmSync(work, { recursive: true, force: true });
+  }, 120_000);
+
+  it("kill -9 of one broker mid-run and left down: no acked write reported lost, exit 0", async () => {
+    const profile = writeProfile(`
+name: broker-kill
+claims: at-least-once
+producer: { acks: all, retries: 30, requestTimeoutMs: 5000, retryBackoffMs: 200 }
+workload: { messages: 60000, rate: 0, keys: 16, partitions: 6, replicationFactor: 3 }
+processor: { enabled: false }
+`);
+    const out = path.join(work, "run");
+    const json = path.join(work, "report.json");
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        "run",
+        "--profile",
+        profile,
+        "--fault",
+        "none",
+        "--bootstrap",
+        BOOTSTRAP,
+        "--toxiproxy",
+        TOXIPROXY,
+        "--proxy-ports",
+        "23000",
+        "--out",
+        out,
+        "--json",
+        json,
+        "--quiet",
+      ],
+      { env, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.resume();
+    const exited = new Promise<number | null>((resolve) =>
+      child.on("exit", (code) => resolve(code)),
+    );
+    // Sends back to back (rate 0), so the kill catches one in flight; once 40 batches are
+    // acked, so the survivors have most of the run left. Retries outlast the broker's fencing
+    // (~9 s): the sends in flight end ok or unknown, not fail.
+    const deadline = Date.now() + 60_000;
+    while (oks(path.join(out, "history.jsonl")) < 40 && Date.now() < deadline) await sleep(50);
+    const pid = Number(
+      fs.readFileSync(path.join(work, "stack", `kafka-${VICTIM}`, "kafka.pid"), "utf8"),
+    );
+    process.kill(pid, "SIGKILL");
+    const killedAt = oks(path.join(out, "history.jsonl"));
+    const code = await Promise.race([exited, sleep(120_000).then(() => "timeout" as const)]);
+    if (code === "timeout") child.kill("SIGKILL");
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(fs.readFileSync(json, "utf8")) as Report;
+    console.log(
+      `broker ${VICTIM} killed after ${killedAt} acked batches; messages ${JSON.stringify(report.messages)}; ` +
+        `unconfirmed ${JSON.stringify(report.unconfirmed)}; ` +
+        report.hops
+          .map((h) => `${h.name}: lost ${h.lost} (acked ${h.lostAcked}), dup ${h.duplicated}`)
+          .join("; "),
+    );
+    expect(killedAt).toBeGreaterThanOrEqual(40);
+    expect(killedAt).toBeLessThan(300); // the kill came mid-run, not after it
+    expect(report.messages.attempted).toBe(60000);
+    for (const h of report.hops) expect(h.lostAcked, h.name).toBe(0);
+    expect(report.verdict).toBe("pass");
+  }, 180_000);
+});
