@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { HOPS, type HopName } from "../history/events.js";
 import { CLAIMS, claimChecks } from "./claims.js";
-import type { HopCounts, Reconciliation } from "./reconcile.js";
+import { emptyExamples, type HopCounts, type Reconciliation } from "./reconcile.js";
 import { judge } from "./verdict.js";
 
 const sorted = (set: Set<string>) => [...set].sort();
@@ -9,29 +9,17 @@ const sorted = (set: Set<string>) => [...set].sort();
 type Counts = Partial<Omit<HopCounts, "examples">> & { examples?: Partial<HopCounts["examples"]> };
 
 function hop(name: HopName, counts: Counts = {}): HopCounts {
-  const examples = {
-    lost: [],
-    lostAcked: [],
-    lostUnacked: [],
-    duplicated: [],
-    reordered: [],
-    abortedReads: [],
-    unexpected: [],
-  };
+  const zero = { lost: 0, lostAcked: 0, lostUnacked: 0, duplicated: 0, reordered: 0 };
   return {
     name,
     in: 200,
     out: 200,
-    lost: 0,
-    lostAcked: 0,
-    lostUnacked: 0,
-    duplicated: 0,
-    reordered: 0,
+    ...zero,
     abortedReads: 0,
     abortedVisible: 0,
     unexpected: 0,
     ...counts,
-    examples: { ...examples, ...counts.examples },
+    examples: { ...emptyExamples(), ...counts.examples },
   };
 }
 

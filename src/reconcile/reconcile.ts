@@ -1037,7 +1037,7 @@ function emptyHop(name: HopName): HopCounts {
   };
 }
 
-function emptyExamples(): Examples {
+export function emptyExamples(): Examples {
   return {
     lost: [],
     lostAcked: [],
