@@ -109,7 +109,11 @@ export function renderComparison(rows: Row[], seed: number): string {
         const h = report.hops.find((x) => x.name === name);
         return h ? `${h.lost} / ${h.duplicated}` : "—";
       }),
-      report.verdict === "pass" ? chalk.green("pass") : chalk.red("violation"),
+      report.verdict === "violation"
+        ? chalk.red("violation")
+        : (report.relaxed ?? []).length > 0
+          ? chalk.yellow("pass (relaxed)")
+          : chalk.green("pass"),
     ]);
   }
   const faults = rows[0]?.report.faults.map((f) => `${f.type} on ${f.target}`).join(", ") || "none";
