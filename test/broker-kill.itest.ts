@@ -7,7 +7,7 @@
  * The 3-node stack runs beside the 1-node test stack: its own state directory and ports shifted
  * by KAFKA_CHAOS_PORT_OFFSET, so nothing of the other stack is touched.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -15,7 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Report } from "../src/report/report.js";
-import { CLI, writeProfile } from "./helpers.js";
+import { spawnCli, writeProfile } from "./helpers.js";
 
 const STACK = fileURLToPath(new URL("../bin/stack.js", import.meta.url));
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "kc-3node-"));
@@ -67,10 +67,8 @@ processor: { enabled: false }
 `);
     const out = path.join(work, "run");
     const json = path.join(work, "report.json");
-    const child = spawn(
-      process.execPath,
+    const live = spawnCli(
       [
-        CLI,
         "run",
         "--profile",
         profile,
@@ -88,13 +86,7 @@ processor: { enabled: false }
         json,
         "--quiet",
       ],
-      { env, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.stdout.resume();
-    const exited = new Promise<number | null>((resolve) =>
-      child.on("exit", (code) => resolve(code)),
+      env,
     );
     // Sends back to back (rate 0), so the kill catches one in flight; once 40 batches are
     // acked, so the survivors have most of the run left. Retries outlast the broker's fencing
@@ -106,8 +98,8 @@ processor: { enabled: false }
     );
     process.kill(pid, "SIGKILL");
     const killedAt = oks(path.join(out, "history.jsonl"));
-    const code = await Promise.race([exited, sleep(120_000).then(() => "timeout" as const)]);
-    if (code === "timeout") child.kill("SIGKILL");
+    const code = await live.exitWithin(120_000);
+    const stderr = live.stderr();
     expect(code, stderr).toBe(0);
     const report = JSON.parse(fs.readFileSync(json, "utf8")) as Report;
     console.log(

@@ -1,4 +1,5 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -124,4 +125,33 @@ export async function listTopics(): Promise<string[]> {
   } finally {
     await admin.disconnect();
   }
+}
+
+/** A CLI run in the background, for tests that act on it while it runs. */
+export interface LiveCli {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** the exit code and when it came */
+  exited: Promise<{ code: number | null; at: number }>;
+  /** the exit code, or "timeout" (the process is then killed) */
+  exitWithin(ms: number): Promise<number | null | "timeout">;
+}
+
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = process.env): LiveCli {
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+    child.on("exit", (code) => resolve({ code, at: Date.now() })),
+  );
+  const exitWithin = async (ms: number) => {
+    const result = await Promise.race([exited, sleep(ms).then(() => "timeout" as const)]);
+    if (result !== "timeout") return result.code;
+    child.kill("SIGKILL");
+    return result;
+  };
+  return { child, stdout: () => stdout, stderr: () => stderr, exited, exitWithin };
 }

@@ -1,16 +1,14 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect, it } from "vitest";
 import type { Report } from "../src/report/report.js";
-import { bootstrap, CLI, proxyNames, runCli, toxiproxyUrl } from "./helpers.js";
+import { bootstrap, proxyNames, runCli, spawnCli, toxiproxyUrl } from "./helpers.js";
 
 it("Ctrl-C mid-run removes every proxy and leaves a history that reconcile can judge", async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "kc-interrupt-"));
-  const child = spawn(process.execPath, [
-    CLI,
+  const live = spawnCli([
     "run",
     "--profile",
     "at-least-once",
@@ -27,9 +25,6 @@ it("Ctrl-C mid-run removes every proxy and leaves a history that reconcile can j
     "--out",
     out,
   ]);
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
 
   const runId = await waitFor(() => readRunId(out), 20_000);
   await waitFor(
@@ -47,10 +42,10 @@ it("Ctrl-C mid-run removes every proxy and leaves a history that reconcile can j
   for (const port of ports) expect(port).toBeGreaterThanOrEqual(26500); // --proxy-ports
   await waitFor(() => (historyLines(out) > 20 ? true : undefined), 20_000);
   await sleep(2500); // the latency fault is active now
-  child.kill("SIGINT");
+  live.child.kill("SIGINT");
 
-  expect(await exited).toBe(130);
-  expect(stderr).toContain(`kafka-chaos reconcile ${out}`);
+  expect(await live.exitWithin(60_000)).toBe(130);
+  expect(live.stderr()).toContain(`kafka-chaos reconcile ${out}`);
   expect((await proxyNames()).filter((n) => n.includes(runId))).toEqual([]);
 
   const history = fs.readFileSync(path.join(out, "history.jsonl"), "utf8").trim().split("\n");

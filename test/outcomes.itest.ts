@@ -3,7 +3,6 @@
  * topics sized for them), a size the cluster cannot take is refused before anything exists, and
  * a cluster that refuses every batch stops the run early with one line naming the fix.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,11 +12,11 @@ import { describe, expect, it } from "vitest";
 import type { HistoryEvent } from "../src/history/events.js";
 import {
   bootstrap,
-  CLI,
   directClient,
   listTopics,
   runCli,
   runProfile,
+  spawnCli,
   toxiproxyUrl,
   uniqueName,
   writeProfile,
@@ -99,31 +98,22 @@ processor: { enabled: false }
 `);
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kc-refusing-")), "run");
     const t0 = Date.now();
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        "run",
-        "--profile",
-        profile,
-        "--fault",
-        "none",
-        "--bootstrap",
-        bootstrap(),
-        "--toxiproxy",
-        toxiproxyUrl(),
-        "--topic-prefix",
-        prefix,
-        "--out",
-        out,
-        "--quiet",
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.stdout.resume();
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    const live = spawnCli([
+      "run",
+      "--profile",
+      profile,
+      "--fault",
+      "none",
+      "--bootstrap",
+      bootstrap(),
+      "--toxiproxy",
+      toxiproxyUrl(),
+      "--topic-prefix",
+      prefix,
+      "--out",
+      out,
+      "--quiet",
+    ]);
     const admin = directClient().admin();
     await admin.connect();
     try {
@@ -139,8 +129,8 @@ processor: { enabled: false }
           },
         ],
       });
-      const code = await Promise.race([exited, sleep(60_000).then(() => "timeout" as const)]);
-      if (code === "timeout") child.kill("SIGKILL");
+      const code = await live.exitWithin(60_000);
+      const stderr = live.stderr();
       expect(code, stderr).toBe(2);
       expect(Date.now() - t0).toBeLessThan(30_000);
       const lines = stderr.trim().split("\n");
@@ -160,7 +150,7 @@ processor: { enabled: false }
       expect(end).toMatchObject({ type: "end", reason: "error" });
       expect(end?.type === "end" && end.error).toMatch(/MESSAGE_TOO_LARGE/);
     } finally {
-      child.kill("SIGKILL");
+      live.child.kill("SIGKILL");
       const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
       if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => {});
       await admin.disconnect();

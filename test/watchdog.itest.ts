@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,10 +9,10 @@ import { status, up } from "../src/stack/stack.js";
 import { TOXIPROXY_URL, toxiproxyPid } from "../src/stack/toxiproxy.js";
 import {
   bootstrap,
-  CLI,
   directClient,
   proxyNames,
   runCli,
+  spawnCli,
   toxiproxyUrl,
   uniqueName,
   writeProfile,
@@ -48,8 +47,7 @@ interface Live {
 function startRun(extra: string[]): Live {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "kc-watchdog-"));
   const prefix = uniqueName("kc-wd");
-  const child = spawn(process.execPath, [
-    CLI,
+  const live = spawnCli([
     "run",
     "--profile",
     writeProfile(PROFILE),
@@ -67,14 +65,7 @@ function startRun(extra: string[]): Live {
     "3m",
     ...extra,
   ]);
-  let stderr = "";
-  let stdout = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
-    child.on("exit", (code) => resolve({ code, at: Date.now() })),
-  );
-  return { out, prefix, stderr: () => stderr, stdout: () => stdout, exited };
+  return { out, prefix, stderr: live.stderr, stdout: live.stdout, exited: live.exited };
 }
 
 /** Waits until the run has sent for a while (and, unless --quiet, printed a progress line). */
