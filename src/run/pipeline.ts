@@ -1,3 +1,4 @@
+import { processorChunk } from "../workload/batches.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import type kafkajs from "kafkajs";
 import { InfrastructureError, RunBrokenError, type BrokenBy } from "../errors.js";
@@ -358,7 +359,7 @@ function startPool(
       ...(ctx.sink ? { sink: redacted(ctx.sink) } : {}),
       groupId: `${info.prefix}-processor`,
       transactionalId: `${info.prefix}-processor-tx`,
-      settings,
+      settings: { ...settings, batchSize: processorChunk(info.profile) },
       requestTimeoutMs: info.profile.producer.requestTimeoutMs,
       runStartedAt: t0,
     },

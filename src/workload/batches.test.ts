@@ -7,6 +7,7 @@ import {
   largestMessageSize,
   messagesPerBatch,
   PartitionPlan,
+  processorChunk,
   RECORD_OVERHEAD,
   runSizes,
 } from "./batches.js";
@@ -124,7 +125,10 @@ describe("sizes the cluster must accept", () => {
     const sizes = runSizes(profile(100_000));
     expect(sizes.input).toBeGreaterThan(10 * 100_000);
     expect(sizes.input).toBeLessThan(1_048_576 + 8192);
-    expect(sizes.output).toBeGreaterThan(100 * 100_000);
+    // The processor's chunks are cut by producer.batchBytes too: ten 100 KB records each.
+    expect(processorChunk(profile(100_000))).toBe(10);
+    expect(processorChunk(profile(100))).toBe(100);
+    expect(sizes.output).toBe(sizes.input);
     expect(checkSizes(profile(100_000), limit, true)).toEqual(sizes);
   });
 
@@ -142,11 +146,8 @@ describe("sizes the cluster must accept", () => {
     );
   });
 
-  it("refuses a processor chunk beyond one request, naming processor.batchSize", () => {
-    expect(() => checkSizes(profile(2_000_000), limit, true)).toThrow(
-      /^processor\.batchSize: 100 records/,
-    );
-    // No output topic (a sink): the processor's chunks do not go to Kafka.
-    expect(() => checkSizes(profile(2_000_000), limit, false)).not.toThrow();
+  it("takes messages up to the request limit with a processor: its chunks shrink to fit", () => {
+    expect(processorChunk(profile(2_000_000))).toBe(1);
+    expect(() => checkSizes(profile(50_000_000), limit, true)).not.toThrow();
   });
 });

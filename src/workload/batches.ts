@@ -147,8 +147,20 @@ export function runSizes(profile: SizedProfile): RunSizes {
   const { messageSize } = profile.workload;
   return {
     input: batchBytesOf(profile.producer, messageSize),
-    output: profile.processor.batchSize * recordBytes(messageSize) + BATCH_OVERHEAD,
+    output: processorChunk(profile) * recordBytes(messageSize) + BATCH_OVERHEAD,
   };
+}
+
+/**
+ * Input records per processor chunk (one output send, one commit): processor.batchSize, fewer
+ * when their output would exceed producer.batchBytes, so large messages need no tuning.
+ */
+export function processorChunk(profile: SizedProfile): number {
+  const settings = {
+    batchSize: profile.processor.batchSize,
+    batchBytes: profile.producer.batchBytes,
+  };
+  return messagesPerBatch(settings, profile.workload.messageSize);
 }
 
 /** The largest messageSize a cluster accepting `requestBytes` per request can take. */
@@ -186,7 +198,7 @@ export function checkSizes(
       Math.floor((limit.bytes - REQUEST_OVERHEAD - BATCH_OVERHEAD) / recordBytes(messageSize)),
     );
     throw new UsageError(
-      `processor.batchSize: ${profile.processor.batchSize} records of ${messageSize} bytes make a send of ${sizes.output} bytes, more than one request holds, ${where}; lower processor.batchSize to ${most} or less`,
+      `processor.batchSize: ${processorChunk(profile)} records of ${messageSize} bytes make a send of ${sizes.output} bytes, more than one request holds, ${where}; lower processor.batchSize to ${most} or less`,
     );
   }
   return sizes;
