@@ -10,7 +10,7 @@
 // 1 on any false pass, false alarm, wrong count or unexpected exit code; 3 when a run hit an
 // infrastructure failure (exit 3) and nothing worse happened; 2 on bad usage.
 
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash, randomInt } from "node:crypto";
 import { appendFileSync, existsSync } from "node:fs";
 import net from "node:net";
@@ -391,7 +391,7 @@ function expectedText(s, sep) {
 }
 
 /** Runs a command, stdout and stderr to files; resolves { code, signal, ms }. */
-function runChild(args, { cwd, env, stdoutFile, stderrFile, killAfterMs, onChild }) {
+function runChild(args, { cwd, env, stdoutFile, stderrFile, killAfterMs, onChild, onOverrun }) {
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -401,8 +401,9 @@ function runChild(args, { cwd, env, stdoutFile, stderrFile, killAfterMs, onChild
     child.stdout.on("data", (d) => out.push(d));
     child.stderr.on("data", (d) => err.push(d));
     let killed = false;
-    const timer = setTimeout(() => {
+    const timer = setTimeout(async () => {
       killed = true;
+      await onOverrun?.(child);
       child.kill("SIGTERM");
       setTimeout(() => child.kill("SIGKILL"), 15_000).unref();
     }, killAfterMs);
@@ -460,6 +461,34 @@ async function waitForStack(limitMs) {
     problem = await stackUp();
   }
   return { ms: Date.now() - start, first, still: problem };
+}
+
+/**
+ * Evidence of a run that overstayed, taken before it is killed: what keeps its event loop
+ * alive (scripts/accuracy/handles.mjs, on SIGUSR2), its child processes and its TCP sockets.
+ */
+async function captureHang(child, file) {
+  child.kill("SIGUSR2");
+  await new Promise((r) => setTimeout(r, 1000));
+  const lines = [];
+  const sh = (cmd, args) => {
+    try {
+      return execFileSync(cmd, args, { encoding: "utf8", timeout: 10_000 });
+    } catch (e) {
+      return `${cmd}: ${e.message}`;
+    }
+  };
+  lines.push(`# ps (the run and its children)`);
+  lines.push(sh("ps", ["-o", "pid,ppid,stat,etime,args", "-p", String(child.pid)]));
+  lines.push(sh("ps", ["-o", "pid,ppid,stat,etime,args", "--ppid", String(child.pid)]));
+  lines.push(`# TCP sockets of pid ${child.pid}`);
+  lines.push(
+    sh("ss", ["-tanp"])
+      .split("\n")
+      .filter((l) => l.includes(`pid=${child.pid},`))
+      .join("\n"),
+  );
+  await writeFile(file, lines.join("\n") + "\n");
 }
 
 function lastLine(text) {
@@ -640,10 +669,21 @@ for (const [i, { scenario: s, repeat }] of queue.entries()) {
   for (const f of s.faults ?? []) runArgs.push("--fault", f);
   runArgs.push("--max-duration", opts["max-duration"]);
   const reportFile = path.join(dir, "report.json");
-  const args = [cli, ...runArgs, "--out", path.join(dir, "run"), "--json", reportFile];
+  const preload = path.join(HERE, "handles.mjs");
+  const args = [
+    "--import",
+    preload,
+    cli,
+    ...runArgs,
+    "--out",
+    path.join(dir, "run"),
+    "--json",
+    reportFile,
+  ];
   const r = await runChild(args, {
     cwd: ROOT,
-    env,
+    env: { ...env, KC_HANDLES_FILE: path.join(dir, "handles.txt") },
+    onOverrun: (child) => captureHang(child, path.join(dir, "hang.txt")),
     stdoutFile: path.join(dir, "stdout.txt"),
     stderrFile: path.join(dir, "stderr.txt"),
     killAfterMs: maxDurationMs + 120_000,
@@ -656,7 +696,12 @@ for (const [i, { scenario: s, repeat }] of queue.entries()) {
     // no report: classified below
   }
   let { cls, why } = r.killed
-    ? { cls: "wrong", why: `did not end within --max-duration + 2 min; killed` }
+    ? {
+        cls: "wrong",
+        why:
+          `did not end within --max-duration + 2 min; killed` +
+          (report ? ` (its report was written: verdict ${report.verdict}; see handles.txt)` : ""),
+      }
     : r.code === null
       ? { cls: "wrong", why: `ended by ${r.signal}` }
       : classify(s, r.code, report);
