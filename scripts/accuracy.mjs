@@ -14,7 +14,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { createHash, randomInt } from "node:crypto";
 import { appendFileSync, existsSync } from "node:fs";
 import net from "node:net";
-import { cp, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -285,6 +285,7 @@ const CLASSES = {
   falsePass: "false pass",
   falseAlarm: "false alarm",
   wrong: "wrong counts / exit",
+  hung: "did not exit",
   infra: "exit 3",
 };
 
@@ -408,12 +409,13 @@ function runChild(args, { cwd, env, stdoutFile, stderrFile, killAfterMs, onChild
       setTimeout(() => child.kill("SIGKILL"), 15_000).unref();
     }, killAfterMs);
     child.on("close", async (code, signal) => {
+      const ended = Date.now();
       clearTimeout(timer);
       onChild(null);
       await writeFile(stdoutFile, Buffer.concat(out));
       await writeFile(stderrFile, Buffer.concat(err));
       const errText = Buffer.concat(err).toString("utf8");
-      resolve({ code, signal, killed, ms: Date.now() - started, stderr: errText });
+      resolve({ code, signal, killed, ms: ended - started, ended, stderr: errText });
     });
   });
 }
@@ -690,17 +692,21 @@ for (const [i, { scenario: s, repeat }] of queue.entries()) {
     onChild: (c) => (current = c),
   });
   let report = null;
+  // How long the process lived on after writing its report: something (a socket, a timer) kept
+  // it alive. Reported on its own; a run killed for it counts as a mismatch.
+  let exitLagMs = null;
   try {
     report = JSON.parse(await readFile(reportFile, "utf8"));
+    exitLagMs = Math.max(0, r.ended - (await stat(reportFile)).mtimeMs);
   } catch {
     // no report: classified below
   }
   let { cls, why } = r.killed
     ? {
-        cls: "wrong",
+        cls: "hung",
         why:
-          `did not end within --max-duration + 2 min; killed` +
-          (report ? ` (its report was written: verdict ${report.verdict}; see handles.txt)` : ""),
+          `did not exit within --max-duration + 2 min; killed` +
+          (report ? ` (its report was written: verdict ${report.verdict}; see hang.txt)` : ""),
       }
     : r.code === null
       ? { cls: "wrong", why: `ended by ${r.signal}` }
@@ -717,6 +723,7 @@ for (const [i, { scenario: s, repeat }] of queue.entries()) {
     class: cls,
     why,
     wallMs: r.ms,
+    exitLagMs: exitLagMs === null ? null : Math.round(exitLagMs),
     verdict: report?.verdict ?? null,
     runId: report?.runId ?? null,
     violations: report?.violations?.map((v) => `${v.hop}.${v.count}=${v.value}`) ?? [],
@@ -779,13 +786,14 @@ const rows = scenarios.map((s) => {
     falsePass: n("falsePass"),
     falseAlarm: n("falseAlarm"),
     wrong: n("wrong"),
+    hung: n("hung"),
     infra: n("infra"),
     medianWallMs: median(mine.map((r) => r.wallMs)),
   };
 });
 const total = (k) => rows.reduce((a, r) => a + r[k], 0);
 const totals = Object.fromEntries(
-  ["runs", "match", "noEffect", "falsePass", "falseAlarm", "wrong", "infra"].map((k) => [
+  ["runs", "match", "noEffect", "falsePass", "falseAlarm", "wrong", "hung", "infra"].map((k) => [
     k,
     total(k),
   ]),
@@ -802,6 +810,7 @@ const head = [
   "false pass",
   "false alarm",
   "wrong counts / exit",
+  "did not exit",
   "exit 3",
   "median wall",
 ];
@@ -816,13 +825,14 @@ const counts = (r) => [
   r.falsePass,
   r.falseAlarm,
   r.wrong,
+  r.hung,
   r.infra,
   seconds(r.medianWallMs),
 ];
 const table = new Table({
   head: ["scenario / fault", "expected", ...head.slice(3)],
   style: { head: [], border: [] },
-  colWidths: [40, 40, 6, 10, 8, 7, 7, 8, 6, 8],
+  colWidths: [38, 38, 8, 10, 8, 7, 7, 8, 6, 6, 8],
   wordWrap: true,
 });
 for (const r of rows) {
@@ -840,6 +850,13 @@ if (stoppedAtLimit)
   notes.push(
     `stopped at the time limit (${opts["time-limit"]}): ${queue.length - results.length} planned runs not started`,
   );
+const lingered = results.filter((r) => r.exitLagMs !== null && r.exitLagMs > 3000);
+if (lingered.length) {
+  const worst = Math.max(...lingered.map((r) => r.exitLagMs));
+  notes.push(
+    `${lingered.length} run(s) exited more than 3 s after writing their report (longest ${seconds(worst)}): ${[...new Set(lingered.map((r) => r.scenario))].join(", ")}`,
+  );
+}
 for (const w of stackWaits) notes.push(`stack unavailable ${w}`);
 if (stackDown) notes.push(`stopped: the stack stayed unavailable for 5 min (${stackDown})`);
 if (interrupted)
@@ -871,7 +888,7 @@ const md = [
         )
         .join(" | ")} |`,
   ),
-  `| **total** | | | ${totals.runs === totalPlanned ? totals.runs : `${totals.runs} of ${totalPlanned}`} | ${totals.match} | ${totals.noEffect} | ${totals.falsePass} | ${totals.falseAlarm} | ${totals.wrong} | ${totals.infra} | |`,
+  `| **total** | | | ${totals.runs === totalPlanned ? totals.runs : `${totals.runs} of ${totalPlanned}`} | ${totals.match} | ${totals.noEffect} | ${totals.falsePass} | ${totals.falseAlarm} | ${totals.wrong} | ${totals.hung} | ${totals.infra} | |`,
   "",
   ...notes.map((n) => (n.startsWith("  - ") ? n.slice(2) : `${n}  `)),
   "",
@@ -913,5 +930,5 @@ await writeFile(
   ) + "\n",
 );
 
-const worse = totals.falsePass + totals.falseAlarm + totals.wrong;
+const worse = totals.falsePass + totals.falseAlarm + totals.wrong + totals.hung;
 process.exitCode = interrupted ? 130 : worse > 0 ? 1 : totals.infra > 0 ? 3 : 0;
