@@ -109,13 +109,14 @@ export class Nemesis {
   }
 
   private async stopFault(i: number, f: ScheduledFault): Promise<void> {
-    this.states[i] = "done";
     const fault = f.fault;
     if (fault.type === "crash-producer") this.opts.pool?.thaw(fault.params.worker);
     else if (fault.type !== "crash-consumer") {
       const action = ACTIONS[fault.type];
       for (const proxy of this.proxiesFor(fault)) await action.stop(proxy, toxicName(f));
     }
+    // Active until healed: the watchdog must not see a proxy still being healed as unexplained.
+    this.states[i] = "done";
     await this.record(f, "stop");
   }
 

@@ -451,7 +451,8 @@ function disabledProblem(name: string, state: ProxyState, listed: Map<string, Pr
       `give concurrent runs their own --proxy-ports)`
     );
   }
-  return `the run's proxy ${name} is disabled, but no fault of the run is active on it`;
+  const where = state.listen ? ` (or another program took its address ${state.listen})` : "";
+  return `the run's proxy ${name} is disabled, but no fault of the run is active on it${where}`;
 }
 
 function causeOf(err: unknown): string {
