@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SinkMode } from "../../history/events.js";
+import { PORT_OFFSET } from "../../stack/paths.js";
 import { redacted, sinkConfig, sinkHost, tableBase, type Sink, type SinkRow } from "./index.js";
 import { SqliteSink } from "./sqlite.js";
 
@@ -131,7 +132,8 @@ describe("sink config", () => {
         ?.location;
     expect(at("postgres://profile@h:2/d", env)).toBe("postgres://profile@h:2/d");
     expect(at(undefined, env)).toBe("postgres://env@h:1/d");
-    expect(at()).toBe("postgres://kafka_chaos@127.0.0.1:5433/postgres");
+    // The local stack's port moves with KAFKA_CHAOS_PORT_OFFSET (a second stack beside the first).
+    expect(at()).toBe(`postgres://kafka_chaos@127.0.0.1:${5433 + PORT_OFFSET}/postgres`);
   });
 
   it("never writes a password to disk, and names the host for errors", () => {
