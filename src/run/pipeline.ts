@@ -134,7 +134,7 @@ export async function executePipeline(
   } catch (err) {
     failure ??= err;
   } finally {
-    guard.stop();
+    const checked = guard.stop();
     clearTimeout(limit);
     clearInterval(ticker);
     opts.signal?.removeEventListener("abort", onAbort);
@@ -145,6 +145,7 @@ export async function executePipeline(
     if (failure !== undefined && !(failure instanceof RunBrokenError)) {
       failure = (await watchdog.diagnose().catch(() => undefined)) ?? failure;
     }
+    await checked;
     await admin.disconnect().catch(() => {});
     if (pool) await stopPool(pool, info.profile.processor.workers, broken.signal.aborted);
   }

@@ -400,6 +400,21 @@ describe("watchdog: diagnose and run", () => {
     expect(seen).toEqual([]);
   });
 
+  it("stop() settles only once the check in progress is done (its admin calls included)", async () => {
+    let done = false;
+    const slow = {
+      check: async () => {
+        await new Promise((r) => setTimeout(r, 60));
+        done = true;
+        return undefined;
+      },
+    } as unknown as Watchdog;
+    const guard = startWatchdog(slow, () => {}, 5);
+    await new Promise((r) => setTimeout(r, 20)); // a check is running now
+    await guard.stop();
+    expect(done).toBe(true);
+  });
+
   it("tapHistory shows every appended event, which still reaches the file", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kc-watchdog-"));
     const history = await HistoryWriter.open(path.join(dir, "history.jsonl"));

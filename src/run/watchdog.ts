@@ -325,15 +325,18 @@ export class Watchdog {
 
 /**
  * Runs the watchdog's checks every `intervalMs` (never two at once) until stopped or until one
- * finds a problem, which goes to `onBroken` once.
+ * finds a problem, which goes to `onBroken` once. `stop()` settles once no check is running:
+ * a check still running when its admin client is disconnected would make kafkajs reconnect
+ * that client, and the open socket would keep the process from exiting.
  */
 export function startWatchdog(
   watchdog: Watchdog,
   onBroken: (err: RunBrokenError) => void,
   intervalMs = 1000,
-): { stop(): void } {
+): { stop(): Promise<void> } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
   const round = async () => {
     const problem = await watchdog.check().catch(() => undefined);
     if (stopped) return;
@@ -342,13 +345,17 @@ export function startWatchdog(
       onBroken(problem);
       return;
     }
-    timer = setTimeout(() => void round(), intervalMs);
+    timer = setTimeout(start, intervalMs);
   };
-  timer = setTimeout(() => void round(), intervalMs);
+  const start = () => {
+    running = round();
+  };
+  timer = setTimeout(start, intervalMs);
   return {
     stop() {
       stopped = true;
       clearTimeout(timer);
+      return running;
     },
   };
 }
