@@ -110,13 +110,17 @@ export class Nemesis {
 
   private async stopFault(i: number, f: ScheduledFault): Promise<void> {
     const fault = f.fault;
-    if (fault.type === "crash-producer") this.opts.pool?.thaw(fault.params.worker);
-    else if (fault.type !== "crash-consumer") {
-      const action = ACTIONS[fault.type];
-      for (const proxy of this.proxiesFor(fault)) await action.stop(proxy, toxicName(f));
+    // Active while being healed (the watchdog must not see a proxy still being re-enabled as
+    // unexplained); done afterwards even when healing failed, so a heal goes on with the rest.
+    try {
+      if (fault.type === "crash-producer") this.opts.pool?.thaw(fault.params.worker);
+      else if (fault.type !== "crash-consumer") {
+        const action = ACTIONS[fault.type];
+        for (const proxy of this.proxiesFor(fault)) await action.stop(proxy, toxicName(f));
+      }
+    } finally {
+      this.states[i] = "done";
     }
-    // Active until healed: the watchdog must not see a proxy still being healed as unexplained.
-    this.states[i] = "done";
     await this.record(f, "stop");
   }
 
