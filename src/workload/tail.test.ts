@@ -1,0 +1,31 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { kafkaClient } from "./client.js";
+import { TailReader } from "./tail.js";
+
+describe("TailReader", () => {
+  it("never throws and stops within a few seconds when no broker answers", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kc-tail-"));
+    const file = path.join(dir, "tail.jsonl");
+    const kafka = kafkaClient({ clientId: "tail-test", brokers: ["127.0.0.1:1"] });
+    const t0 = Date.now();
+    const tail = await TailReader.start({
+      kafka,
+      runId: "r1",
+      topic: "t",
+      groupId: "g",
+      file,
+      clock: () => 0,
+      startWaitMs: 500,
+    });
+    expect(Date.now() - t0).toBeLessThan(2000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const t1 = Date.now();
+    const stats = await tail.stop();
+    expect(Date.now() - t1).toBeLessThan(5000);
+    expect(stats.records).toBe(0);
+    expect(fs.readFileSync(file, "utf8")).toBe("");
+  }, 15_000);
+});
