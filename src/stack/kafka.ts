@@ -3,7 +3,15 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { InfrastructureError } from "../errors.js";
-import { HOST, PORT_OFFSET, STATE_DIR, brokerPort, controllerPort } from "./paths.js";
+import {
+  HOST,
+  PORT_OFFSET,
+  STATE_DIR,
+  brokerPort,
+  controllerPort,
+  replicationPort,
+  replicationProxyPort,
+} from "./paths.js";
 import type { SecureMaterial } from "./certs.js";
 import { startDetached } from "./process.js";
 
@@ -58,16 +66,26 @@ function serverProperties(node: KafkaNode, count: number, secure?: SecureMateria
   ).join(",");
   const rf = Math.min(count, 3);
   const minIsr = count >= 3 ? 2 : 1;
+  const replicated = count >= 3;
+  const protocols = [
+    "PLAINTEXT:PLAINTEXT",
+    "CONTROLLER:PLAINTEXT",
+    ...(replicated ? ["REPLICATION:PLAINTEXT"] : []),
+    ...(secure ? ["SASL_SSL:SASL_SSL", "SSL:SSL"] : []),
+  ];
   return [
     "process.roles=broker,controller",
     `node.id=${node.nodeId}`,
     `controller.quorum.voters=${voters}`,
-    `listeners=${listeners(node, secure, true)}`,
-    `advertised.listeners=${listeners(node, secure, false)}`,
+    `listeners=${listeners(node, replicated, secure, true)}`,
+    `advertised.listeners=${listeners(node, replicated, secure, false)}`,
     "controller.listener.names=CONTROLLER",
-    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${secure ? ",SASL_SSL:SASL_SSL,SSL:SSL" : ""}`,
+    `listener.security.protocol.map=${protocols.join(",")}`,
     ...(secure ? secureProperties(secure) : []),
-    "inter.broker.listener.name=PLAINTEXT",
+    // Three nodes: followers fetch through Toxiproxy (the REPLICATION listener is advertised at
+    // the node's replication proxy), so a proxy fault cuts or slows replication from that node.
+    `inter.broker.listener.name=${replicated ? REPLICATION_LISTENER : "PLAINTEXT"}`,
+    ...(replicated ? FAILOVER_PROPERTIES : []),
     `log.dirs=${path.join(node.dir, "data")}`,
     "num.partitions=3",
     "auto.create.topics.enable=false",
@@ -84,11 +102,37 @@ function serverProperties(node: KafkaNode, count: number, secure?: SecureMateria
   ].join("\n");
 }
 
-function listeners(node: KafkaNode, secure: SecureMaterial | undefined, bind: boolean): string {
+/** Name of the inter-broker listener of a three-node stack. */
+export const REPLICATION_LISTENER = "REPLICATION";
+
+/**
+ * Three nodes: failover and ISR changes within seconds, so a run of a minute or two sees them
+ * (README, "Three brokers and broker faults", says why each one).
+ */
+const FAILOVER_PROPERTIES = [
+  "replica.lag.time.max.ms=5000",
+  "broker.heartbeat.interval.ms=500",
+  "broker.session.timeout.ms=3000",
+  "leader.imbalance.check.interval.seconds=10",
+];
+
+function listeners(
+  node: KafkaNode,
+  replicated: boolean,
+  secure: SecureMaterial | undefined,
+  bind: boolean,
+): string {
   const id = node.nodeId;
+  // Brokers must not advertise the controller listener (KAFKA-13456); the replication listener
+  // is bound on its own port and advertised at the proxy in front of it.
   return [
     `PLAINTEXT://${HOST}:${brokerPort(id)}`,
     ...(bind ? [`CONTROLLER://${HOST}:${controllerPort(id)}`] : []),
+    ...(replicated
+      ? [
+          `${REPLICATION_LISTENER}://${HOST}:${bind ? replicationPort(id) : replicationProxyPort(id)}`,
+        ]
+      : []),
     ...(secure ? [`SASL_SSL://${HOST}:${saslSslPort(id)}`, `SSL://${HOST}:${mtlsPort(id)}`] : []),
   ].join(",");
 }
@@ -150,7 +194,36 @@ export async function prepareNode(
   }
 }
 
-export function startNode(libs: string, node: KafkaNode): number {
+/** The cluster and node id a node's storage was formatted with, undefined when it was not. */
+export function formattedAs(node: KafkaNode): { clusterId: string; nodeId: number } | undefined {
+  const file = path.join(node.dir, "data", "meta.properties");
+  if (!fs.existsSync(file) || !fs.existsSync(propsFile(node))) return undefined;
+  const props = new Map<string, string>();
+  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0 && !line.startsWith("#"))
+      props.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
+  }
+  const clusterId = props.get("cluster.id");
+  const nodeId = Number(props.get("node.id"));
+  if (!clusterId || !Number.isInteger(nodeId)) return undefined;
+  return { clusterId, nodeId };
+}
+
+/** True when the node's config sends inter-broker traffic through its replication proxy. */
+export function replicatesThroughProxy(node: KafkaNode): boolean {
+  const file = propsFile(node);
+  return (
+    fs.existsSync(file) &&
+    fs
+      .readFileSync(file, "utf8")
+      .split("\n")
+      .includes(`inter.broker.listener.name=${REPLICATION_LISTENER}`)
+  );
+}
+
+/** Starts a formatted node on its data (config and storage as they are). Returns its pid. */
+export function launchNode(libs: string, node: KafkaNode): number {
   const args = [
     "-Xms256m",
     "-Xmx512m",

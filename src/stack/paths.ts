@@ -28,6 +28,13 @@ export const HOST = "127.0.0.1";
 export const TOXIPROXY_PORT = 8474 + PORT_OFFSET;
 export const brokerPort = (nodeId: number): number => 9091 + PORT_OFFSET + nodeId;
 export const controllerPort = (nodeId: number): number => 19091 + PORT_OFFSET + nodeId;
+/** Three nodes: each broker's REPLICATION listener (inter-broker traffic only)... */
+export const replicationPort = (nodeId: number): number => 9391 + PORT_OFFSET + nodeId;
+/** ...and the Toxiproxy proxy in front of it, the address the broker advertises for replication. */
+export const replicationProxyPort = (nodeId: number): number => 9491 + PORT_OFFSET + nodeId;
+/** Name of node N's replication proxy (never `kc-…`: `cleanup` removes those). */
+export const replicationProxyName = (nodeId: number): string =>
+  `kafka-chaos-stack-replication-${nodeId}`;
 export const POSTGRES_PORT = 5433 + PORT_OFFSET;
 export const POSTGRES_USER = "kafka_chaos";
 /** The local stack's PostgreSQL (`stack:up --postgres`): trust auth, the default database. */

@@ -59,3 +59,20 @@ export function onPath(tool: string): boolean {
     .split(":")
     .some((dir) => dir !== "" && fs.existsSync(`${dir}/${tool}`));
 }
+
+/** The one-letter state in /proc/<pid>/stat (R, S, D, T stopped, Z, …); undefined off Linux. */
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // "pid (comm) S …": comm may hold spaces and parentheses, so look after the last ")".
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the process is stopped by a signal (SIGSTOP): state T (or t, stopped by a tracer). */
+export function isPaused(pid: number): boolean {
+  const s = processState(pid);
+  return s === "T" || s === "t";
+}

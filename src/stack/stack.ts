@@ -7,11 +7,13 @@ import kafkajs from "kafkajs";
 import { InfrastructureError } from "../errors.js";
 import { ensureKafka, ensureToxiproxy } from "./install.js";
 import {
+  formattedAs,
   kafkaNodes,
+  launchNode,
   mtlsPort,
   prepareNode,
+  replicatesThroughProxy,
   saslSslPort,
-  startNode,
   type KafkaNode,
 } from "./kafka.js";
 import {
@@ -21,12 +23,17 @@ import {
   STATE_DIR,
   STATE_FILE,
   TOXIPROXY_PORT,
+  replicationPort,
+  replicationProxyName,
+  replicationProxyPort,
 } from "./paths.js";
 import { makeSecureMaterial, type SecureMaterial } from "./certs.js";
 import { postgresAnswers, postgresPid, startPostgres, stopPostgres } from "./postgres.js";
-import { livePid, stopPid } from "./process.js";
+import { isPaused, livePid, stopPid } from "./process.js";
 import {
   TOXIPROXY_URL,
+  ensureProxy,
+  getProxy,
   startToxiproxy,
   toxiproxyAnswers,
   toxiproxyLog,
@@ -66,10 +73,15 @@ export interface UpOptions {
   log?: (line: string) => void;
 }
 
-/** Starts whatever part of the local stack is not running yet and waits until it is really ready. */
+/**
+ * Starts whatever part of the local stack is not running yet and waits until it is really ready.
+ * Nodes that are down but hold this stack's data (after a crash, `stack kill`, `stack stop`) are
+ * started on that data; only `down` wipes it. Data that does not fit is refused, never wiped.
+ */
 export async function up(opts: UpOptions): Promise<StackInfo & { started: boolean }> {
   const log = opts.log ?? (() => {});
   const timeoutMs = opts.timeoutMs ?? 90_000;
+  const deadline = Date.now() + timeoutMs;
   const running = readState();
   if (running && running.brokers !== opts.brokers && runningPids(running.brokers).length > 0) {
     throw new InfrastructureError(
@@ -83,9 +95,11 @@ export async function up(opts: UpOptions): Promise<StackInfo & { started: boolea
       "a stack without --secure is running; run `npm run stack:down` first",
     );
   }
+  const nodes = kafkaNodes(opts.brokers);
+  const fresh = countNodeDirs() === 0;
+  if (!fresh) refuseUnusableData(nodes, running, opts);
   const [libs, toxiBin] = await Promise.all([ensureKafka(log), ensureToxiproxy(log)]);
   fs.mkdirSync(STATE_DIR, { recursive: true });
-  const nodes = kafkaNodes(opts.brokers);
   let started = false;
   let secure = running?.secure;
 
@@ -95,11 +109,10 @@ export async function up(opts: UpOptions): Promise<StackInfo & { started: boolea
     started = true;
   }
   const down = nodes.filter((n) => livePid(n.pidFile) === undefined);
-  if (down.length > 0) {
-    // A partly running cluster cannot be patched: KRaft voters must share one cluster id.
-    for (const n of nodes) await stopPid(n.pidFile);
-    for (const n of nodes)
-      await refuseBusyPort(Number(n.bootstrap.split(":")[1]), `Kafka node ${n.nodeId}`);
+  for (const n of down) {
+    await refuseBusyPort(Number(n.bootstrap.split(":")[1]), `Kafka node ${n.nodeId}`);
+  }
+  if (fresh) {
     const clusterId = randomBytes(16).toString("base64url").slice(0, 22);
     log(`starting Kafka (${nodes.length} node${nodes.length > 1 ? "s" : ""}, KRaft) and Toxiproxy`);
     const material = opts.secure
@@ -107,18 +120,83 @@ export async function up(opts: UpOptions): Promise<StackInfo & { started: boolea
       : undefined;
     secure = material ? writeSecureEnv(material, nodes) : undefined;
     await Promise.all(nodes.map((n) => prepareNode(libs, n, nodes.length, clusterId, material)));
-    for (const n of nodes) startNode(libs, n);
-    started = true;
+  } else if (down.length > 0) {
+    log(
+      `starting Kafka node${down.length > 1 ? "s" : ""} ${down.map((n) => n.nodeId).join(", ")} on ${down.length > 1 ? "their" : "its"} data`,
+    );
   }
+  // Replication proxies exist before the brokers start (and again after a Toxiproxy restart).
+  await waitToxiproxy(deadline);
+  await ensureReplicationProxies(nodes);
+  for (const n of down) launchNode(libs, n);
+  if (down.length > 0) started = true;
   const info = { ...stackInfo(nodes), ...(secure ? { secure } : {}) };
   writeState(info);
-  await waitReady(nodes, timeoutMs);
+  await waitReady(nodes, deadline, timeoutMs);
   if (!opts.postgres) return { ...info, started };
   if (livePid(postgresPid) === undefined) {
     await refuseBusyPort(POSTGRES_PORT, "PostgreSQL");
     started = true;
   }
   return { ...info, postgres: await startPostgres(log), started };
+}
+
+/**
+ * Node data this `up` cannot start on: from a stack of another size, without --secure when it is
+ * asked for, or not (completely) formatted. The user decides: `stack:down` wipes it.
+ */
+function refuseUnusableData(
+  nodes: KafkaNode[],
+  state: StackInfo | undefined,
+  opts: UpOptions,
+): void {
+  const problem = dataProblem(nodes, state, opts);
+  if (problem === undefined) return;
+  throw new InfrastructureError(
+    STATE_DIR,
+    `${problem}; run \`npm run stack:down\` to delete it (it is never wiped otherwise), then \`stack:up\` again`,
+    { retriable: false },
+  );
+}
+
+function dataProblem(
+  nodes: KafkaNode[],
+  state: StackInfo | undefined,
+  opts: UpOptions,
+): string | undefined {
+  const dirs = countNodeDirs();
+  if (state === undefined)
+    return `holds Kafka node data (${dirs} node director${dirs > 1 ? "ies" : "y"}) but no stack.json`;
+  if (state.brokers !== opts.brokers || dirs !== opts.brokers) {
+    return (
+      `holds the data of a ${state.brokers}-broker stack (${dirs} node director${dirs > 1 ? "ies" : "y"}), not ${opts.brokers}` +
+      (dirs === state.brokers ? ` (\`stack:up -- --brokers ${state.brokers}\` restarts it)` : "")
+    );
+  }
+  if (opts.secure && !state.secure) return "holds the data of a stack started without --secure";
+  const clusterIds = new Set<string>();
+  for (const n of nodes) {
+    const meta = formattedAs(n);
+    if (!meta)
+      return `Kafka node ${n.nodeId} has no formatted storage (no ${path.join(n.dir, "data", "meta.properties")} or server.properties)`;
+    if (meta.nodeId !== n.nodeId) return `${n.dir} holds the data of node ${meta.nodeId}`;
+    clusterIds.add(meta.clusterId);
+  }
+  if (clusterIds.size > 1)
+    return `its Kafka nodes hold different cluster ids (${[...clusterIds].join(", ")})`;
+  return undefined;
+}
+
+/** Three nodes: the Toxiproxy proxy in front of each node's REPLICATION listener. */
+export async function ensureReplicationProxies(nodes: KafkaNode[]): Promise<void> {
+  for (const n of nodes) {
+    if (!replicatesThroughProxy(n)) continue;
+    await ensureProxy(
+      replicationProxyName(n.nodeId),
+      `${HOST}:${replicationProxyPort(n.nodeId)}`,
+      `${HOST}:${replicationPort(n.nodeId)}`,
+    );
+  }
 }
 
 /** Stops exactly the processes the stack started (by pid file) and removes their data. */
@@ -137,9 +215,28 @@ export async function down(log: (line: string) => void = () => {}): Promise<numb
   return stopped;
 }
 
+export interface NodeStatus {
+  nodeId: number;
+  bootstrap: string;
+  pid?: number;
+  ready: boolean;
+  /** stopped by SIGSTOP (`stack pause`) */
+  paused: boolean;
+  /** three nodes: the proxy followers fetch from this node through */
+  replication?: ReplicationStatus;
+}
+
+export interface ReplicationStatus {
+  proxy: string;
+  listen: string;
+  /** undefined when Toxiproxy does not answer or the proxy is missing */
+  enabled?: boolean;
+  toxics: string[];
+}
+
 export interface Status {
   info?: StackInfo;
-  kafka: { nodeId: number; bootstrap: string; pid?: number; ready: boolean }[];
+  kafka: NodeStatus[];
   toxiproxy: { url: string; pid?: number; ready: boolean };
   /** present when the local PostgreSQL was started (it is optional) */
   postgres?: { url: string; pid?: number; ready: boolean };
@@ -148,19 +245,30 @@ export interface Status {
 export async function status(): Promise<Status> {
   const state = readState();
   const nodes = kafkaNodes(state?.brokers ?? countNodeDirs());
-  const kafka = await Promise.all(
-    nodes.map(async (n) => ({
-      nodeId: n.nodeId,
-      bootstrap: n.bootstrap,
-      pid: livePid(n.pidFile),
-      ready: (await brokerProblem(n, nodes.length)) === undefined,
-    })),
-  );
   const toxiproxy = {
     url: TOXIPROXY_URL,
     pid: livePid(toxiproxyPid),
     ready: await toxiproxyAnswers(TOXIPROXY_URL),
   };
+  const kafka = await Promise.all(
+    nodes.map(async (n): Promise<NodeStatus> => {
+      const pid = livePid(n.pidFile);
+      const paused = pid !== undefined && isPaused(pid);
+      const replication = replicatesThroughProxy(n)
+        ? await replicationStatus(n.nodeId, toxiproxy.ready)
+        : undefined;
+      return {
+        nodeId: n.nodeId,
+        bootstrap: n.bootstrap,
+        pid,
+        // Ready: it answers and is registered itself (a killed neighbour does not make it down).
+        // A stopped JVM answers nothing: no need to wait for the request to time out.
+        ready: !paused && (await brokerProblem(n, 1, true)) === undefined,
+        paused,
+        ...(replication ? { replication } : {}),
+      };
+    }),
+  );
   const pgPid = livePid(postgresPid);
   const postgres =
     pgPid === undefined
@@ -169,12 +277,23 @@ export async function status(): Promise<Status> {
   return { info: state, kafka, toxiproxy, ...(postgres ? { postgres } : {}) };
 }
 
+async function replicationStatus(nodeId: number, toxiproxyUp: boolean): Promise<ReplicationStatus> {
+  const proxy = replicationProxyName(nodeId);
+  const listen = `${HOST}:${replicationProxyPort(nodeId)}`;
+  const found = toxiproxyUp ? await getProxy(proxy).catch(() => undefined) : undefined;
+  return {
+    proxy,
+    listen,
+    ...(found ? { enabled: found.enabled } : {}),
+    toxics: found ? found.toxics.map((t) => `${t.type}/${t.stream}`) : [],
+  };
+}
+
 export function isReady(s: Status): boolean {
   return s.kafka.length > 0 && s.kafka.every((k) => k.ready && k.pid) && s.toxiproxy.ready;
 }
 
-async function waitReady(nodes: KafkaNode[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+async function waitToxiproxy(deadline: number): Promise<void> {
   while (!(await toxiproxyAnswers(TOXIPROXY_URL))) {
     if (Date.now() > deadline || livePid(toxiproxyPid) === undefined) {
       throw new InfrastructureError(
@@ -184,6 +303,10 @@ async function waitReady(nodes: KafkaNode[], timeoutMs: number): Promise<void> {
     }
     await sleep(200);
   }
+}
+
+async function waitReady(nodes: KafkaNode[], deadline: number, timeoutMs: number): Promise<void> {
+  await waitToxiproxy(deadline);
   for (const n of nodes) {
     let problem = await brokerProblem(n, nodes.length);
     while (problem !== undefined) {
@@ -206,7 +329,11 @@ async function waitReady(nodes: KafkaNode[], timeoutMs: number): Promise<void> {
 }
 
 /** Undefined when a metadata request to this broker succeeds and shows the whole cluster. */
-async function brokerProblem(node: KafkaNode, expected: number): Promise<string | undefined> {
+export async function brokerProblem(
+  node: KafkaNode,
+  expected: number,
+  requireNode = false,
+): Promise<string | undefined> {
   const admin = new kafkajs.Kafka({
     clientId: "kafka-chaos-stack",
     brokers: [node.bootstrap],
@@ -221,6 +348,9 @@ async function brokerProblem(node: KafkaNode, expected: number): Promise<string 
     if (cluster.brokers.length < expected) {
       return `${cluster.brokers.length}/${expected} brokers registered`;
     }
+    if (requireNode && !cluster.brokers.some((b) => b.nodeId === node.nodeId)) {
+      return `node ${node.nodeId} not registered (fenced) yet`;
+    }
     return undefined;
   } catch (err) {
     return (err as Error).message;
@@ -229,7 +359,7 @@ async function brokerProblem(node: KafkaNode, expected: number): Promise<string 
   }
 }
 
-async function refuseBusyPort(port: number, what: string): Promise<void> {
+export async function refuseBusyPort(port: number, what: string): Promise<void> {
   const busy = await new Promise<boolean>((resolve) => {
     const socket = net.connect({ host: HOST, port });
     socket.once("connect", () => {
@@ -260,7 +390,7 @@ function runningPids(count: number): number[] {
     .filter((p): p is number => p !== undefined);
 }
 
-function readState(): StackInfo | undefined {
+export function readState(): StackInfo | undefined {
   if (!fs.existsSync(STATE_FILE)) return undefined;
   return JSON.parse(fs.readFileSync(STATE_FILE, "utf8")) as StackInfo;
 }

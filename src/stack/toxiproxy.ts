@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { InfrastructureError } from "../errors.js";
 import { HOST, STATE_DIR, TOXIPROXY_PORT } from "./paths.js";
 import { startDetached } from "./process.js";
 
@@ -25,4 +26,95 @@ export async function toxiproxyAnswers(url: string, timeoutMs = 2000): Promise<b
   } catch {
     return false;
   }
+}
+
+/** A Toxiproxy proxy as its API shows it. */
+export interface ProxyState {
+  name: string;
+  listen: string;
+  upstream: string;
+  enabled: boolean;
+  toxics: { name: string; type: string; stream: string }[];
+}
+
+/** Name of the latency toxic `setProxyLatency` adds. */
+export const STACK_LATENCY_TOXIC = "stack-replication-latency";
+
+async function api(
+  method: "GET" | "POST" | "DELETE",
+  route: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown; text: string }> {
+  let res: Response;
+  try {
+    res = await fetch(`${TOXIPROXY_URL}${route}`, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
+  } catch (err) {
+    throw new InfrastructureError(
+      TOXIPROXY_URL,
+      `Toxiproxy is not reachable (${(err as Error).message}); run \`npm run stack:up\``,
+    );
+  }
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text };
+}
+
+function failed(what: string, r: { status: number; text: string }): InfrastructureError {
+  return new InfrastructureError(TOXIPROXY_URL, `${what}: HTTP ${r.status} ${r.text.trim()}`, {
+    retriable: false,
+  });
+}
+
+export async function getProxy(name: string): Promise<ProxyState | undefined> {
+  const r = await api("GET", `/proxies/${encodeURIComponent(name)}`);
+  if (r.status === 404) return undefined;
+  if (r.status !== 200) throw failed(`reading proxy ${name}`, r);
+  return r.json as ProxyState;
+}
+
+/** Creates the proxy unless one with that name, address and upstream exists (then kept as is). */
+export async function ensureProxy(name: string, listen: string, upstream: string): Promise<void> {
+  const current = await getProxy(name);
+  if (current && current.listen === listen && current.upstream === upstream) return;
+  if (current) await api("DELETE", `/proxies/${encodeURIComponent(name)}`);
+  const r = await api("POST", "/proxies", { name, listen, upstream, enabled: true });
+  if (r.status !== 201 && r.status !== 200) throw failed(`creating proxy ${name} on ${listen}`, r);
+}
+
+export async function setProxyEnabled(name: string, enabled: boolean): Promise<void> {
+  const r = await api("POST", `/proxies/${encodeURIComponent(name)}`, { enabled });
+  if (r.status !== 200) throw failed(`${enabled ? "enabling" : "disabling"} proxy ${name}`, r);
+}
+
+/** Adds (or changes) a downstream latency toxic on the proxy; undefined removes it. */
+export async function setProxyLatency(name: string, ms: number | undefined): Promise<void> {
+  const base = `/proxies/${encodeURIComponent(name)}/toxics`;
+  if (ms === undefined) {
+    const r = await api("DELETE", `${base}/${STACK_LATENCY_TOXIC}`);
+    if (r.status !== 204 && r.status !== 200 && r.status !== 404) {
+      throw failed(`removing latency from proxy ${name}`, r);
+    }
+    return;
+  }
+  const attributes = { latency: ms, jitter: 0 };
+  const update = await api("POST", `${base}/${STACK_LATENCY_TOXIC}`, { attributes });
+  if (update.status === 200) return;
+  const r = await api("POST", base, {
+    name: STACK_LATENCY_TOXIC,
+    type: "latency",
+    stream: "downstream",
+    toxicity: 1,
+    attributes,
+  });
+  if (r.status !== 200 && r.status !== 201) throw failed(`adding latency to proxy ${name}`, r);
 }
