@@ -1,9 +1,12 @@
 import toxiproxyClient from "toxiproxy-node-client";
 import type { Proxy as ToxiProxy } from "toxiproxy-node-client";
 import { InfrastructureError } from "../errors.js";
-import type { Route } from "../workload/client.js";
+import type { ClientRole, ProxyControl, ProxyPort } from "./ports.js";
 
 const { Toxiproxy } = toxiproxyClient;
+
+/** Broker address (host:port) → the proxy address a client connects to instead. */
+export type Route = Map<string, { host: string; port: number }>;
 
 export interface Broker {
   nodeId: number;
@@ -134,4 +137,103 @@ async function createOnFreePort(
 
 function toxiproxyUrlOf(toxiproxy: InstanceType<typeof Toxiproxy>): string {
   return toxiproxy.host;
+}
+
+/** A Toxiproxy proxy as a fault sees it. */
+export function proxyPort(
+  name: string,
+  get: () => ToxiProxy,
+  setEnabled: (enabled: boolean) => Promise<void>,
+): ProxyPort {
+  return {
+    name,
+    setEnabled,
+    async addToxic({ name: toxic, type, stream, attributes }) {
+      await get().addToxic({
+        name: toxic,
+        type: type as Parameters<ToxiProxy["addToxic"]>[0]["type"],
+        stream,
+        toxicity: 1,
+        attributes,
+      });
+    },
+    async removeToxic(toxic) {
+      const found = await get()
+        .getToxic(toxic)
+        .catch(() => undefined);
+      await found?.remove();
+    },
+  };
+}
+
+/**
+ * The run's proxies as the faults' ProxyControl: one ProxySet per client role, plus the proxies
+ * that carry replication traffic when the cluster's brokers replicate through Toxiproxy.
+ */
+export class RunProxies implements ProxyControl {
+  constructor(
+    private readonly sets: Partial<Record<ClientRole, ProxySet>>,
+    private readonly replication: Map<number, ProxyPort> = new Map(),
+  ) {}
+
+  roles(): ClientRole[] {
+    return (["producer", "processor"] as const).filter((r) => this.sets[r] !== undefined);
+  }
+
+  brokers(role: ClientRole): number[] {
+    return this.set(role).brokers.map((b) => b.nodeId);
+  }
+
+  proxy(role: ClientRole, nodeId: number): ProxyPort {
+    const set = this.set(role);
+    const name = set.proxy(nodeId).name;
+    return proxyPort(
+      name,
+      () => set.proxy(nodeId),
+      (enabled) => set.setEnabled(nodeId, enabled),
+    );
+  }
+
+  replicationProxy(nodeId: number): ProxyPort | undefined {
+    return this.replication.get(nodeId);
+  }
+
+  private set(role: ClientRole): ProxySet {
+    const set = this.sets[role];
+    if (!set) throw new Error(`no ${role} proxies in this run`);
+    return set;
+  }
+}
+
+/**
+ * Proxies by name on a Toxiproxy server (the local stack's replication proxies): each call
+ * looks the proxy up again, so a re-created proxy is found too.
+ */
+export function namedProxyPort(toxiproxyUrl: string, name: string): ProxyPort {
+  const toxiproxy = new Toxiproxy(toxiproxyUrl);
+  let current: ToxiProxy | undefined;
+  const fetch = async () => (current = await toxiproxy.get(name));
+  return {
+    name,
+    async setEnabled(enabled) {
+      const p = await fetch();
+      await p.update({ enabled, listen: p.listen, upstream: p.upstream });
+    },
+    async addToxic(toxic) {
+      await fetch();
+      await proxyPort(
+        name,
+        () => current as ToxiProxy,
+        async () => {},
+      ).addToxic(toxic);
+    },
+    async removeToxic(toxic) {
+      await fetch();
+      await proxyPort(
+        name,
+        () => current as ToxiProxy,
+        async () => {},
+      ).removeToxic(toxic);
+    },
+  };
 }

@@ -8,7 +8,9 @@
  * start counts *processed* messages (see ScheduledFault.trigger).
  */
 import { UsageError } from "../errors.js";
-import type { Fault } from "./spec.js";
+import type { Fault } from "./fault.js";
+import { kindOf } from "./kinds.js";
+import { mulberry32 } from "../random.js";
 
 /** A point in the run: ms after start, or `plusMs` after the N-th message was sent. */
 export type ScheduleTime = { ms: number } | { messages: number; plusMs: number };
@@ -52,17 +54,7 @@ export interface ScheduleOptions {
 const EARLIEST = 0.2;
 const LATEST = 0.6;
 
-/** Small seeded PRNG (mulberry32): returns numbers in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /**
  * One entry per repetition, in list order (fault by fault, repetition by repetition).
@@ -84,7 +76,7 @@ export function planSchedule(faults: readonly Fault[], options: ScheduleOptions)
 }
 
 function triggerOf(fault: Fault): ScheduledFault["trigger"] {
-  return fault.type === "crash-consumer" && fault.params.point !== "random" ? "worker" : "nemesis";
+  return kindOf(fault.type).selfTriggered?.(fault) ? "worker" : "nemesis";
 }
 
 function firstStart(
@@ -94,9 +86,8 @@ function firstStart(
   index: number,
 ): ScheduleTime {
   if (fault.at) return later(fault.at, 0);
-  if (fault.type === "crash-consumer" && fault.params.after !== undefined) {
-    return { messages: fault.params.after, plusMs: 0 };
-  }
+  const after = kindOf(fault.type).startAfter?.(fault);
+  if (after !== undefined) return { messages: after, plusMs: 0 };
   const { messages, expectedDurationMs } = options;
   if (messages !== undefined && messages > 0)
     return { messages: middle(messages, draw), plusMs: 0 };

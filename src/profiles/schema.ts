@@ -13,14 +13,9 @@ import {
   type HopName,
 } from "../history/events.js";
 import { CLAIMS, claimChecks, type Claim } from "../reconcile/claims.js";
-import {
-  durationMs,
-  FaultSpecError,
-  isNetworkFault,
-  toFault,
-  type CrashPoint,
-  type Fault,
-} from "../faults/spec.js";
+import type { FaultProblem } from "../faults/kind.js";
+import { kindOf } from "../faults/kinds.js";
+import { durationMs, FaultSpecError, toFault, type Fault } from "../faults/spec.js";
 
 export { CLAIMS, type Claim } from "../reconcile/claims.js";
 
@@ -201,28 +196,10 @@ export type SinkSettings = z.output<typeof sink>;
 
 const NO_SINK: SinkSettings = { type: "none", mode: "plain" };
 
-/** The commit modes a crash-consumer point makes sense with. */
-const POINT_COMMITS: Record<CrashPoint, readonly CommitMode[]> = {
-  "after-commit-before-process": ["before"],
-  "after-process-before-commit": ["after", "auto"],
-  "mid-transaction": ["transaction"],
-  "after-sink-write-before-commit": ["after", "auto"],
-  "mid-db-transaction": ["before", "after", "auto"],
-  random: COMMIT_MODES,
-};
-
-/** Crash points inside the sink write: they need a sink. */
-const SINK_POINTS: readonly CrashPoint[] = ["after-sink-write-before-commit", "mid-db-transaction"];
-
-/** A problem of one fault in the context of the profile: the fault's key and what is wrong. */
-export interface FaultProblem {
-  key: string;
-  problem: string;
-}
+export type { FaultProblem } from "../faults/kind.js";
 
 /**
- * Checks a fault against the profile's processor (crash faults and processor-side network
- * faults need a processor; crash points and crash-producer need a matching commit mode).
+ * Checks a fault against the profile's processor and sink (each kind knows what it needs).
  * Used by the schema and for --fault overrides. Returns undefined when the fault fits.
  */
 export function faultProblem(
@@ -230,33 +207,7 @@ export function faultProblem(
   settings: ProcessorSettings,
   sinkSettings: SinkSettings = NO_SINK,
 ): FaultProblem | undefined {
-  const disabled = "the pipeline has no processor (processor.enabled is false)";
-  if (isNetworkFault(fault)) {
-    if (settings.enabled) return undefined;
-    if (fault.role === "processor") return { key: "role", problem: `role processor: ${disabled}` };
-    if (fault.target === "coordinator") {
-      return { key: "target", problem: `target coordinator: ${disabled}` };
-    }
-    return undefined;
-  }
-  if (!settings.enabled) return { key: "type", problem: `${fault.type}: ${disabled}` };
-  if (fault.params.worker >= settings.workers) {
-    const problem = `no worker ${fault.params.worker}: processor.workers is ${settings.workers} (slots 0-${settings.workers - 1})`;
-    return { key: "worker", problem };
-  }
-  if (fault.type === "crash-producer") {
-    if (settings.commit === "transaction") return undefined;
-    const problem = `crash-producer (a zombie transactional producer) needs processor.commit: transaction, got ${settings.commit}`;
-    return { key: "type", problem };
-  }
-  const { point } = fault.params;
-  if (SINK_POINTS.includes(point) && sinkSettings.type === "none") {
-    return { key: "point", problem: `point ${point} needs a sink (sink.type sqlite or postgres)` };
-  }
-  const commits = POINT_COMMITS[point];
-  if (commits.includes(settings.commit)) return undefined;
-  const problem = `point ${point} needs processor.commit: ${commits.join(" or ")}, got ${settings.commit}`;
-  return { key: "point", problem };
+  return kindOf(fault.type).fits(fault, { processor: settings, sink: sinkSettings });
 }
 
 /** One check the claim implies, loosened on purpose: it shows in every output of the run. */

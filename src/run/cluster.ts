@@ -151,6 +151,21 @@ export class Cluster {
     return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
   }
 
+  /** Leader, replicas and in-sync replicas of each partition of a topic, fresh from a broker. */
+  async partitions(
+    topic: string,
+  ): Promise<{ partition: number; leader: number; replicas: number[]; isr: number[] }[]> {
+    const meta = await this.admin.fetchTopicMetadata({ topics: [topic] });
+    return (meta.topics[0]?.partitions ?? [])
+      .map((p) => ({
+        partition: p.partitionId,
+        leader: p.leader,
+        replicas: p.replicas,
+        isr: p.isr,
+      }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
   /** The distinct leaders of the topic's partitions (what fault target "leader" hits). */
   async leadersOf(topic: string): Promise<number[]> {
     const meta = await this.admin.fetchTopicMetadata({ topics: [topic] });

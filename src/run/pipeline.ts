@@ -2,9 +2,12 @@ import { processorChunk } from "../workload/batches.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import type kafkajs from "kafkajs";
 import { InfrastructureError, RunBrokenError, type BrokenBy } from "../errors.js";
-import { Nemesis, type Role } from "../faults/nemesis.js";
-import type { ProxySet } from "../faults/proxies.js";
+import { kindOf } from "../faults/kinds.js";
+import { Nemesis } from "../faults/nemesis.js";
+import type { BrokerControl, ClientRole, ProxyPort, TargetLookup } from "../faults/ports.js";
+import { RunProxies, type ProxySet } from "../faults/proxies.js";
 import type { ScheduledFault } from "../faults/schedule.js";
+import { mulberry32 } from "../random.js";
 import { HistoryWriter } from "../history/writer.js";
 import { kafkaClient } from "../workload/client.js";
 import { connectionEnv } from "../workload/connection.js";
@@ -29,10 +32,14 @@ export interface PipelineContext {
   info: RunInfo;
   direct: kafkajs.Kafka;
   cluster: Cluster;
-  proxies: Partial<Record<Role, ProxySet>>;
+  proxies: Partial<Record<ClientRole, ProxySet>>;
   schedule: ScheduledFault[];
-  leaders: number[];
-  coordinators: number[];
+  /** who leads, coordinates and controls now, for the faults' targets */
+  targets: TargetLookup;
+  /** the brokers' processes, for broker faults */
+  brokers?: BrokerControl;
+  /** node id → the proxy its followers fetch through, when replication goes through Toxiproxy */
+  replication?: Map<number, ProxyPort>;
   /** the external sink, its location in full (info.sink has it redacted) */
   sink?: SinkConfig;
 }
@@ -55,6 +62,8 @@ const WORKER_STOP_MS = 2000;
 
 /** Longest wait for healing the faults at the end, whatever Toxiproxy does. */
 const HEAL_TIMEOUT_MS = 10_000;
+/** … and when a broker may have to be started again and rejoin the cluster. */
+const HEAL_BROKERS_TIMEOUT_MS = 120_000;
 
 /**
  * Runs producers, processor workers and the nemesis until the input is produced and fully
@@ -100,11 +109,14 @@ export async function executePipeline(
   const { plans, nemesisFaults } = splitCrashes(ctx.schedule, info);
   const pool = startPool(ctx, plans, history, t0, clock);
   const nemesis = new Nemesis({
-    proxies: ctx.proxies,
+    ports: {
+      proxies: new RunProxies(ctx.proxies, ctx.replication),
+      ...(pool ? { workers: pool } : {}),
+      ...(ctx.brokers ? { brokers: ctx.brokers } : {}),
+      targets: ctx.targets,
+      random: mulberry32(info.seed ^ 0x5eed),
+    },
     schedule: nemesisFaults,
-    leaders: ctx.leaders,
-    coordinators: ctx.coordinators,
-    pool,
     history,
     clock,
     sent: () => progress.sent,
@@ -138,7 +150,7 @@ export async function executePipeline(
     clearTimeout(limit);
     clearInterval(ticker);
     opts.signal?.removeEventListener("abort", onAbort);
-    const healError = await healAll(nemesis, ctx.schedule.length, opts.toxiproxy);
+    const healError = await healAll(nemesis, ctx.schedule, opts.toxiproxy);
     failure ??= healError;
     // Something failed on the way (a fault Toxiproxy refused, an admin call): if the run's
     // proxies or topics are gone, that is the cause to report.
@@ -203,8 +215,15 @@ async function abandonable(
  * Heals every active fault that can still be healed, within HEAL_TIMEOUT_MS: a fault whose proxy
  * Toxiproxy lost cannot be, and must not keep the others active. Returns the first error.
  */
-async function healAll(nemesis: Nemesis, faults: number, toxiproxy: string): Promise<unknown> {
-  const deadline = Date.now() + HEAL_TIMEOUT_MS;
+async function healAll(
+  nemesis: Nemesis,
+  schedule: ScheduledFault[],
+  toxiproxy: string,
+): Promise<unknown> {
+  const faults = schedule.length;
+  const brokers = schedule.some((f) => kindOf(f.fault.type).family === "broker");
+  const limit = brokers ? HEAL_BROKERS_TIMEOUT_MS : HEAL_TIMEOUT_MS;
+  const deadline = Date.now() + limit;
   let first: unknown;
   // Each failed heal leaves that fault done: the next call goes on with the rest.
   for (let attempt = 0; attempt <= faults; attempt += 1) {
@@ -217,7 +236,7 @@ async function healAll(nemesis: Nemesis, faults: number, toxiproxy: string): Pro
       if (result === "timeout") {
         first ??= new InfrastructureError(
           toxiproxy,
-          `healing the faults took longer than ${HEAL_TIMEOUT_MS / 1000}s`,
+          `healing the faults took longer than ${limit / 1000}s`,
         );
       }
       return first;
@@ -285,7 +304,7 @@ function newWatchdog(
         : {}),
       now: clock,
     },
-    proxies: Object.values(ctx.proxies).flatMap((p) => p.names()),
+    proxies: Object.values(ctx.proxies).flatMap((p) => p?.names() ?? []),
     topics,
     toxiproxyUrl: opts.toxiproxy,
     bootstrap: info.bootstrap,
@@ -392,7 +411,7 @@ function splitCrashes(
   const workers = info.profile.processor.workers;
   for (const f of schedule) {
     const fault = f.fault;
-    if (fault.type !== "crash-consumer" || fault.params.point === "random") {
+    if (f.trigger !== "worker" || fault.type !== "crash-consumer") {
       nemesisFaults.push(f);
       continue;
     }

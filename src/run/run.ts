@@ -3,8 +3,8 @@ import path from "node:path";
 import type kafkajs from "kafkajs";
 import { UsageError } from "../errors.js";
 import { ProxySet } from "../faults/proxies.js";
+import { RunTargets } from "./targets.js";
 import { planSchedule, type ScheduledFault } from "../faults/schedule.js";
-import { isNetworkFault } from "../faults/spec.js";
 import type { Profile } from "../profiles/schema.js";
 import type { Report } from "../report/report.js";
 import { checkSizes } from "../workload/batches.js";
@@ -84,7 +84,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
   // Bounded: a Toxiproxy that stopped answering must not hold the run's end forever.
   const removeProxies = () =>
     Promise.race([
-      Promise.all(Object.values(proxies).map((p) => p.remove())),
+      Promise.all(Object.values(proxies).map((p) => p?.remove())),
       new Promise((resolve) => setTimeout(resolve, REMOVE_PROXIES_MS).unref()),
     ]);
   try {
@@ -126,15 +126,11 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       ...(sinkAt ? { sink: redacted(sinkAt) } : {}),
       connection: describeConnection(opts.connection ?? {}),
       groups,
-      proxies: Object.values(proxies).flatMap((p) => p.names()),
+      proxies: Object.values(proxies).flatMap((p) => p?.names() ?? []),
       startedAt: new Date().toISOString(),
     };
     writeRunInfo(dir, info);
     started = true;
-    const coordinators = await Promise.all([
-      cluster.coordinatorOf("__consumer_offsets", `${prefix}-processor`),
-      cluster.coordinatorOf("__transaction_state", `${prefix}-processor-tx`),
-    ]);
     const { interrupted, warnings } = await executePipeline({
       opts,
       dir,
@@ -143,8 +139,13 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       cluster,
       proxies,
       schedule,
-      leaders: await cluster.leadersOf(topics.input),
-      coordinators: [...new Set(coordinators.filter((c) => c !== undefined))],
+      targets: new RunTargets(
+        cluster,
+        topics.input,
+        profile.processor.enabled
+          ? { group: `${prefix}-processor`, transactionalId: `${prefix}-processor-tx` }
+          : undefined,
+      ),
       ...(sinkAt ? { sink: sinkAt } : {}),
     });
     await removeProxies();
@@ -238,8 +239,8 @@ function refuseUsedDir(dir: string): boolean {
 export function checkTargets(schedule: ScheduledFault[], cluster: Cluster): void {
   const ids = new Set(cluster.brokers.map((b) => b.nodeId));
   for (const f of schedule) {
-    if (!isNetworkFault(f.fault)) continue;
-    const t = f.fault.target;
+    if (!("target" in f.fault)) continue;
+    const t: string = f.fault.target;
     if (t.startsWith("broker-") && !ids.has(Number(t.slice(7)))) {
       throw new UsageError(
         `--fault ${f.label}: target ${t} is not a broker of this cluster (${[...ids].map((i) => `broker-${i}`).join(", ")})`,

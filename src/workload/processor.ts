@@ -1,5 +1,5 @@
 import kafkajs from "kafkajs";
-import { mulberry32 } from "../faults/schedule.js";
+import { mulberry32 } from "../random.js";
 import type { ProcessedEvent } from "../history/events.js";
 import { HistoryWriter } from "../history/writer.js";
 import type { Profile } from "../profiles/schema.js";

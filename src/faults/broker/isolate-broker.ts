@@ -1,0 +1,17 @@
+import type { BrokerFaultOf } from "../fault.js";
+import { brokerKind, brokersOf } from "./broker.js";
+
+export type IsolateBrokerFault = BrokerFaultOf<"isolate-broker", Record<string, never>>;
+
+/**
+ * Its replication traffic is cut while clients still reach it: a leader that keeps accepting
+ * writes nobody replicates, until its followers drop out of the ISR.
+ */
+export const isolateBroker = brokerKind<IsolateBrokerFault>({
+  type: "isolate-broker",
+  summary: "cut its replication traffic; clients still reach it",
+  act: (fault, node, ports) => {
+    const brokers = brokersOf(ports, fault.type);
+    return { apply: () => brokers.isolate(node), heal: () => brokers.heal(node) };
+  },
+});

@@ -1,0 +1,14 @@
+import type { BrokerFaultOf } from "../fault.js";
+import { brokerKind, brokersOf } from "./broker.js";
+
+export type PauseBrokerFault = BrokerFaultOf<"pause-broker", Record<string, never>>;
+
+/** SIGSTOP for `for`, then SIGCONT: a broker that wakes up after its session expired. */
+export const pauseBroker = brokerKind<PauseBrokerFault>({
+  type: "pause-broker",
+  summary: "SIGSTOP for for, then SIGCONT",
+  act: (fault, node, ports) => {
+    const brokers = brokersOf(ports, fault.type);
+    return { apply: () => brokers.pause(node), heal: () => brokers.resume(node) };
+  },
+});
