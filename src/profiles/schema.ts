@@ -97,6 +97,38 @@ const workload = strictObject({
   producers: whole(1).default(1),
   /** ms the producer or processor may go without progress no fault explains (default 60 s) */
   stallLimit: duration.optional(),
+  /**
+   * topic configs of the run's own topics, e.g. min.insync.replicas: 2 or
+   * unclean.leader.election.enable: true (never applied to any other topic)
+   */
+  topicConfig: z
+    .record(
+      z
+        .string()
+        .regex(/^[a-z0-9.]+$/, "expected a Kafka topic config name such as min.insync.replicas"),
+      z.union([z.string(), z.number(), z.boolean()]).transform(String),
+    )
+    .optional(),
+});
+
+const brokerCommand = z.string().trim().min(1, "expected a shell command such as ssh {host} …");
+
+/**
+ * Broker faults on a cluster the tool did not start: a shell command per action, with {host},
+ * {nodeId} and {port} filled in; the KAFKA_CHAOS_BROKER_<ACTION> environment variables win.
+ */
+const brokers = strictObject({
+  commands: strictObject({
+    kill: brokerCommand.optional(),
+    stop: brokerCommand.optional(),
+    start: brokerCommand.optional(),
+    pause: brokerCommand.optional(),
+    resume: brokerCommand.optional(),
+    isolate: brokerCommand.optional(),
+    heal: brokerCommand.optional(),
+  }).prefault({}),
+  /** bound on each command, and on the wait for a started broker to listen (default 60 s) */
+  timeout: duration.optional(),
 });
 
 const counts = z.array(z.enum(COUNTS)).transform((list) => [...new Set(list)]);
@@ -226,6 +258,7 @@ export const profileSchema = strictObject({
   workload: workload.prefault({}),
   processor: processor.prefault({}),
   sink: sink.prefault({}),
+  brokers: brokers.optional(),
   faults: z.array(fault).default([]),
   /** hop → counts that must be zero there, on top of the checks the claim implies */
   expect: strictObject(expectShape).prefault({}),

@@ -4,7 +4,15 @@ import type { ScheduleTime } from "../faults/schedule.js";
 import { Cluster } from "./cluster.js";
 import { runNames } from "./run-dir.js";
 import { checkSizes, type RunSizes } from "../workload/batches.js";
-import { checkTargets, directClient, hasOutputTopic, startPlan, type RunOptions } from "./run.js";
+import { brokerAccess, type BrokerAccess } from "./brokers.js";
+import {
+  checkTargets,
+  directClient,
+  hasOutputTopic,
+  startPlan,
+  topicConfigOf,
+  type RunOptions,
+} from "./run.js";
 
 /**
  * `run --dry-run`: what a run would create and break, without creating or breaking anything.
@@ -31,9 +39,11 @@ export async function planRun(
   const cluster = await Cluster.connect(direct, opts.bootstrap);
   const brokers = cluster.brokers;
   let sizes: RunSizes;
+  let access: BrokerAccess;
   try {
     // The same refusals as a real run, so a plan that prints is a run that can start.
     checkTargets(schedule, cluster);
+    access = brokerAccess(profile, schedule, brokers);
     await cluster.assertPrefixFree(prefix);
     sizes = checkSizes(profile, await cluster.requestLimit(), hasOutputTopic(profile));
   } finally {
@@ -48,7 +58,11 @@ export async function planRun(
     "topics to create (deleted after the run unless --keep):",
     ...Object.entries(names.topics).map(
       ([role, t]) =>
-        `  ${t}  partitions ${w.partitions}, replication factor ${w.replicationFactor}, max.message.bytes ${role === "output" ? sizes.output : sizes.input}`,
+        `  ${t}  partitions ${w.partitions}, replication factor ${w.replicationFactor}, ${Object.entries(
+          topicConfigOf(profile, role === "output" ? sizes.output : sizes.input),
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")}`,
     ),
     `consumer groups: ${names.groups.join(", ")}`,
     `Toxiproxy proxies at ${opts.toxiproxy}, listening on ${opts.proxyHost ?? "127.0.0.1"} from port ${opts.proxyPortBase ?? 21000} (removed after the run):`,
@@ -61,6 +75,7 @@ export async function planRun(
       : schedule.map(
           (f) => `  ${f.label}  ${formatFault(f.fault)}  from ${when(f.start)} to ${when(f.stop)}`,
         )),
+    ...access.plan,
     ...claimLines(profile),
     "",
   ];

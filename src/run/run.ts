@@ -4,6 +4,7 @@ import type kafkajs from "kafkajs";
 import { UsageError } from "../errors.js";
 import { ProxySet } from "../faults/proxies.js";
 import { RunTargets } from "./targets.js";
+import { brokerAccess } from "./brokers.js";
 import { planSchedule, type ScheduledFault } from "../faults/schedule.js";
 import type { Profile } from "../profiles/schema.js";
 import type { Report } from "../report/report.js";
@@ -89,6 +90,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
     ]);
   try {
     checkTargets(schedule, cluster);
+    const access = brokerAccess(profile, schedule, cluster.brokers);
     await cluster.assertPrefixFree(prefix);
     // Refused before anything is created: a batch the cluster cannot take in one request.
     const sizes = checkSizes(profile, await cluster.requestLimit(), hasOutputTopic(profile));
@@ -110,9 +112,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
         topic,
         profile.workload.partitions,
         profile.workload.replicationFactor,
-        {
-          "max.message.bytes": String(role === "output" ? sizes.output : sizes.input),
-        },
+        topicConfigOf(profile, role === "output" ? sizes.output : sizes.input),
       );
     }
     const info: RunInfo = {
@@ -145,7 +145,10 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
         profile.processor.enabled
           ? { group: `${prefix}-processor`, transactionalId: `${prefix}-processor-tx` }
           : undefined,
+        access.control,
       ),
+      ...(access.control ? { brokers: access.control } : {}),
+      ...(access.replication ? { replication: access.replication } : {}),
       ...(sinkAt ? { sink: sinkAt } : {}),
     });
     await removeProxies();
@@ -275,4 +278,15 @@ export async function reconcileDir(dir: string, connection?: Connection): Promis
 /** The processor writes to an output topic (not to a sink). */
 export function hasOutputTopic(profile: Profile): boolean {
   return profile.processor.enabled && profile.sink.type === "none";
+}
+
+/**
+ * The run's topic configs: the profile's workload.topicConfig, and a max.message.bytes that fits
+ * the run's batches (the profile's own when it is larger).
+ */
+export function topicConfigOf(profile: Profile, maxMessageBytes: number): Record<string, string> {
+  const config = { ...(profile.workload.topicConfig ?? {}) };
+  const given = Number(config["max.message.bytes"] ?? 0);
+  config["max.message.bytes"] = String(Math.max(given, maxMessageBytes));
+  return config;
 }

@@ -1,0 +1,181 @@
+/**
+ * How a run reaches its brokers for broker faults: the local stack's processes when the run's
+ * cluster is the local stack, else the user's command templates. Chosen, and every missing
+ * piece refused (exit 2), before the run creates anything.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { UsageError } from "../errors.js";
+import {
+  envVarOf,
+  missingTemplates,
+  profileFieldOf,
+  templatesFromEnv,
+  TemplateBrokerControl,
+  type BrokerAction,
+} from "../faults/broker/templates.js";
+import type { Fault } from "../faults/fault.js";
+import { kindOf } from "../faults/kinds.js";
+import type { BrokerControl, ProxyPort } from "../faults/ports.js";
+import { namedProxyPort, type Broker } from "../faults/proxies.js";
+import type { ScheduledFault } from "../faults/schedule.js";
+import type { Profile } from "../profiles/schema.js";
+import {
+  healNode,
+  isolateNode,
+  killNode,
+  localNodes,
+  localStack,
+  pauseNode,
+  resumeNode,
+  startNode,
+  stopNode,
+} from "../stack/nodes.js";
+import { STATE_DIR } from "../stack/paths.js";
+
+export interface BrokerAccess {
+  control?: BrokerControl;
+  /** node id → the proxy its followers fetch through (local 3-node stack) */
+  replication?: Map<number, ProxyPort>;
+  /** for --dry-run: how each broker fault would act */
+  plan: string[];
+}
+
+/** The local stack's brokers: signals to its own JVMs, its replication proxies. */
+export class LocalBrokerControl implements BrokerControl {
+  nodes(): number[] {
+    return localNodes().map((n) => n.nodeId);
+  }
+  kill = killNode;
+  stop = (nodeId: number) => stopNode(nodeId);
+  start = (nodeId: number) => startNode(nodeId);
+  pause = pauseNode;
+  resume = resumeNode;
+  isolate = isolateNode;
+  heal = healNode;
+
+  /** The quorum leader with the highest epoch, from the nodes' quorum-state files. */
+  async controller(): Promise<number> {
+    let best: { leaderId: number; leaderEpoch: number } | undefined;
+    for (const n of localNodes()) {
+      const file = path.join(
+        STATE_DIR,
+        `kafka-${n.nodeId}`,
+        "data",
+        "__cluster_metadata-0",
+        "quorum-state",
+      );
+      try {
+        const state = JSON.parse(fs.readFileSync(file, "utf8")) as {
+          leaderId: number;
+          leaderEpoch: number;
+        };
+        if (state.leaderId >= 0 && (!best || state.leaderEpoch > best.leaderEpoch)) best = state;
+      } catch {
+        // a node that never wrote one yet
+      }
+    }
+    if (!best) throw new Error("the local stack's controller is not known yet");
+    return best.leaderId;
+  }
+}
+
+/** The template actions a broker fault needs: how it breaks the broker and how it heals it. */
+const ACTIONS: Record<string, BrokerAction[]> = {
+  "kill-broker": ["kill", "start"],
+  "stop-broker": ["stop", "start"],
+  "pause-broker": ["pause", "resume"],
+  "isolate-broker": ["isolate", "heal"],
+};
+
+export function brokerAccess(
+  profile: Profile,
+  schedule: ScheduledFault[],
+  brokers: Broker[],
+  env: NodeJS.ProcessEnv = process.env,
+): BrokerAccess {
+  const faults = schedule.map((f) => f.fault);
+  const needs = new Set(faults.flatMap((f) => kindOf(f.type).needs));
+  if (!needs.has("brokers") && !needs.has("replication-proxies")) return { plan: [] };
+  const local = isLocalStack(brokers);
+  const replication = local ? localReplication() : new Map<number, ProxyPort>();
+  if (needs.has("replication-proxies") && replication.size === 0) {
+    const types = faults.filter((f) => kindOf(f.type).needs.includes("replication-proxies"));
+    throw new UsageError(
+      `${types[0]?.type}: needs the brokers' replication to go through Toxiproxy, as on the local stack started with \`npm run stack:up -- --brokers 3\``,
+    );
+  }
+  if (local) {
+    return {
+      control: new LocalBrokerControl(),
+      replication,
+      plan: ["brokers: the local stack's own processes (signals by pid; data kept)"],
+    };
+  }
+  const control = templateControl(profile, faults, brokers, env);
+  return { control, replication, plan: templatePlan(control, schedule) };
+}
+
+function templateControl(
+  profile: Profile,
+  faults: Fault[],
+  brokers: Broker[],
+  env: NodeJS.ProcessEnv,
+): TemplateBrokerControl {
+  const commands = { ...profile.brokers?.commands, ...templatesFromEnv(env) };
+  const needed = [...new Set(faults.flatMap((f) => ACTIONS[f.type] ?? []))];
+  const missing = missingTemplates(commands, needed);
+  if (missing.length > 0) {
+    const what = missing.map((a) => `${envVarOf(a)} or ${profileFieldOf(a)}`).join("; ");
+    throw new UsageError(
+      `broker faults on a cluster the tool did not start need a command per action; missing: ${what} (placeholders {host} {nodeId} {port}; see the README)`,
+    );
+  }
+  if (faults.some((f) => "target" in f && f.target === "controller")) {
+    throw new UsageError(
+      "target controller: only known on the local stack; on other clusters name the controller as broker-<nodeId>",
+    );
+  }
+  return new TemplateBrokerControl({
+    commands,
+    hosts: brokers,
+    ...(profile.brokers?.timeout ? { timeoutMs: profile.brokers.timeout } : {}),
+  });
+}
+
+function templatePlan(control: TemplateBrokerControl, schedule: ScheduledFault[]): string[] {
+  const lines = ["broker commands (sh -c):"];
+  for (const f of schedule) {
+    const actions = ACTIONS[f.fault.type];
+    if (!actions || !("target" in f.fault)) continue;
+    const target: string = f.fault.target;
+    const nodes = target.startsWith("broker-")
+      ? [Number(target.slice("broker-".length))]
+      : control.nodes();
+    const chosen = target.startsWith("broker-") ? "" : ` (${target}: the broker chosen at start)`;
+    lines.push(`  ${f.label}${chosen}:`);
+    for (const node of nodes) {
+      for (const action of actions)
+        lines.push(`    ${action} ${node}: ${control.dryRun(action, node)}`);
+    }
+  }
+  return lines;
+}
+
+/** The run's cluster is the local stack: every broker address is one of its nodes. */
+function isLocalStack(brokers: Broker[]): boolean {
+  if (!localStack()) return false;
+  const local = new Set(localNodes().map((n) => n.bootstrap));
+  return brokers.length > 0 && brokers.every((b) => local.has(`${b.host}:${b.port}`));
+}
+
+function localReplication(): Map<number, ProxyPort> {
+  const stack = localStack();
+  const map = new Map<number, ProxyPort>();
+  for (const n of localNodes()) {
+    if (stack && n.replicationProxy) {
+      map.set(n.nodeId, namedProxyPort(stack.toxiproxy, n.replicationProxy));
+    }
+  }
+  return map;
+}
