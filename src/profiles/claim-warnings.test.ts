@@ -6,11 +6,30 @@ import { profileSchema, type ProfileInput } from "./schema.js";
 const warnings = (input: Omit<ProfileInput, "name">) =>
   claimWarnings(profileSchema.parse({ name: "p", ...input }));
 
+/** Built-ins that show a claim failing on purpose. */
+const DEMONSTRATIONS = ["acks1-leader-failover"];
+
 describe("claim vs settings", () => {
   it("finds nothing wrong with the built-in profiles", async () => {
     const builtIns = await listProfiles();
     expect(builtIns.length).toBeGreaterThanOrEqual(6);
-    for (const { name } of builtIns) expect(claimWarnings(await loadProfile(name))).toEqual([]);
+    for (const { name } of builtIns) {
+      if (DEMONSTRATIONS.includes(name)) continue;
+      expect(claimWarnings(await loadProfile(name))).toEqual([]);
+    }
+  });
+
+  it("warns the built-in demonstrations of a broken claim", async () => {
+    for (const name of DEMONSTRATIONS) {
+      expect(claimWarnings(await loadProfile(name))).not.toEqual([]);
+    }
+  });
+
+  it("warns acks=1 under at-least-once only on a replicated topic", () => {
+    expect(warnings({ producer: { acks: 1 }, workload: { replicationFactor: 3 } })).toEqual([
+      expect.stringMatching(/producer\.acks is 1: .*slow-replication then kill-broker/),
+    ]);
+    expect(warnings({ producer: { acks: 1 }, workload: { replicationFactor: 1 } })).toEqual([]);
   });
 
   it("warns an exactly-once claim with a non-idempotent producer and commit after", () => {

@@ -49,7 +49,14 @@ const AT_MOST_ONCE: Check[] = [
       : undefined,
 ];
 
-const AT_LEAST_ONCE: Check[] = [ackLoss, noRetries, commitBeforeLoses];
+/** acks=1 on a replicated topic: a leader failover loses what the followers did not have yet. */
+const leaderAckLoss: Check = (p) =>
+  p.producer.acks === 1 && p.workload.replicationFactor > 1
+    ? "producer.acks is 1: a write acked by a leader that fails before its followers have it " +
+      "is lost (faults slow-replication then kill-broker on the leader)"
+    : undefined;
+
+const AT_LEAST_ONCE: Check[] = [ackLoss, noRetries, leaderAckLoss, commitBeforeLoses];
 
 const EXACTLY_ONCE: Check[] = [
   ackLoss,

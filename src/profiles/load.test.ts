@@ -21,6 +21,12 @@ const BUILT_INS = [
   "idempotent-producer",
 ];
 
+/** Built-ins for a cluster of 3 brokers (the broker-storage hop). */
+const REPLICATED = {
+  "acks1-leader-failover": ["slow-replication:at=2s,for=20s,latency=1s", "kill-broker:at=6s"],
+  "replicated-at-least-once": ["kill-broker"],
+};
+
 let dir = "";
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "kafka-chaos-profiles-"));
@@ -106,15 +112,25 @@ describe("built-in profiles", () => {
     ]);
   });
 
+  it("the replicated ones keep their broker faults and RF 3", async () => {
+    for (const [name, faults] of Object.entries(REPLICATED)) {
+      const profile = await loadProfile(name);
+      expect(profile.faults.map(formatFault)).toEqual(faults);
+      expect(profile.workload.replicationFactor).toBe(3);
+    }
+  });
+
   it("are listed with name, description and claim", async () => {
     const list = await listProfiles();
-    expect(list.map((entry) => entry.name)).toEqual(BUILT_INS);
+    expect(list.map((entry) => entry.name)).toEqual(
+      [...BUILT_INS, ...Object.keys(REPLICATED)].sort(),
+    );
     expect(list.find((entry) => entry.name === "at-most-once")?.claims).toBe("at-most-once");
   });
 
   it("an unknown name lists the built-ins", async () => {
     await expect(loadProfile("at-least-twice")).rejects.toThrow(
-      /^at-least-twice: no built-in profile of that name \(built-ins: at-least-once, at-least-once-idempotent-sink, at-most-once/,
+      /^at-least-twice: no built-in profile of that name \(built-ins: acks1-leader-failover, at-least-once, at-least-once-idempotent-sink, at-most-once/,
     );
   });
 

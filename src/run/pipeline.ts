@@ -1,4 +1,6 @@
+import path from "node:path";
 import { processorChunk } from "../workload/batches.js";
+import { TailReader } from "../workload/tail.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import type kafkajs from "kafkajs";
 import { InfrastructureError, RunBrokenError, type BrokenBy } from "../errors.js";
@@ -137,6 +139,7 @@ export async function executePipeline(
         200,
       )
     : undefined;
+  const tail = await startTail(ctx, clock);
   try {
     nemesis.start();
     const producing = produce(ctx, history, clock, progress, stop.signal);
@@ -160,6 +163,7 @@ export async function executePipeline(
     await checked;
     await admin.disconnect().catch(() => {});
     if (pool) await stopPool(pool, info.profile.processor.workers, broken.signal.aborted);
+    await tail?.stop();
   }
   const interrupted = opts.signal?.aborted === true;
   history.append({
@@ -355,6 +359,29 @@ async function produce(
       resolveInDoubt: (doubt) => resolveInDoubt(direct, `${info.prefix}-resolve`, doubt),
     })),
   );
+}
+
+/**
+ * The tail reader follows the input topic while the run goes, for evidence of acked records
+ * that were visible and later vanished. Only where a log can be truncated under the run: its
+ * topic is replicated, or a broker fault is scheduled.
+ */
+async function startTail(
+  ctx: PipelineContext,
+  clock: () => number,
+): Promise<TailReader | undefined> {
+  const { info } = ctx;
+  const brokerFaults = ctx.schedule.some((f) => kindOf(f.fault.type).family === "broker");
+  const replicated = info.profile.workload.replicationFactor > 1;
+  if (info.profile.producer.acks === 0 || (!brokerFaults && !replicated)) return undefined;
+  return TailReader.start({
+    kafka: ctx.direct,
+    runId: info.runId,
+    topic: info.topics.input,
+    groupId: `${info.prefix}-tail`,
+    file: path.join(ctx.dir, "tail.jsonl"),
+    clock,
+  });
 }
 
 function startPool(

@@ -65,9 +65,12 @@ export function runNames(prefix: string, withProcessor: boolean, toSink = false)
       input: `${prefix}-input`,
       ...(withOutput ? { output: `${prefix}-output` } : {}),
     },
-    groups: [`${prefix}-drain`, `${prefix}-resolve`, `${prefix}-processor`].concat(
-      withOutput ? [`${prefix}-drain-output`, `${prefix}-drain-output-uncommitted`] : [],
-    ),
+    groups: [
+      `${prefix}-drain`,
+      `${prefix}-resolve`,
+      `${prefix}-processor`,
+      `${prefix}-tail`,
+    ].concat(withOutput ? [`${prefix}-drain-output`, `${prefix}-drain-output-uncommitted`] : []),
     roles: withProcessor ? (["producer", "processor"] as const) : (["producer"] as const),
     proxy: (role: string) => `${prefix}-${role}`,
   };
