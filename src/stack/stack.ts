@@ -154,7 +154,7 @@ function refuseUnusableData(
   if (problem === undefined) return;
   throw new InfrastructureError(
     STATE_DIR,
-    `${problem}; run \`npm run stack:down\` to delete it (it is never wiped otherwise), then \`stack:up\` again`,
+    `${problem}. \`stack:up\` never wipes data: run \`npm run stack:down\` to delete it, then \`stack:up\` again`,
     { retriable: false },
   );
 }
@@ -170,7 +170,9 @@ function dataProblem(
   if (state.brokers !== opts.brokers || dirs !== opts.brokers) {
     return (
       `holds the data of a ${state.brokers}-broker stack (${dirs} node director${dirs > 1 ? "ies" : "y"}), not ${opts.brokers}` +
-      (dirs === state.brokers ? ` (\`stack:up -- --brokers ${state.brokers}\` restarts it)` : "")
+      (dirs === state.brokers
+        ? ` (\`npm run stack:up -- --brokers ${state.brokers}\` starts it again on its data)`
+        : "")
     );
   }
   if (opts.secure && !state.secure) return "holds the data of a stack started without --secure";
