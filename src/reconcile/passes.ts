@@ -1,0 +1,150 @@
+import type { HopName } from "../history/events.js";
+import { countConsumed } from "./broker-consumer.js";
+import { countSunk } from "./consumer-sink.js";
+import { countDelivered } from "./end-to-end.js";
+import { addStrays, countMessage, emptyHop } from "./hop.js";
+import { sortedUnion } from "./ids.js";
+import { countWritten } from "./processor-output.js";
+import { countStored } from "./producer-broker.js";
+import {
+  copiesOf,
+  EMPTY_PAGE,
+  NONE,
+  OK,
+  PAGE_SIZE,
+  processingsOf,
+  type OutcomeLog,
+  type PagedBytes,
+  type ProducerSeen,
+} from "./storage.js";
+import type { ProcessingLog, RecordTally } from "./tallies.js";
+import type { HopCounts } from "./types.js";
+
+/**
+ * The walks over the state that count the hops: one pass over every (producer, seq) that any
+ * part of the state knows, handing each message to the checker of each hop.
+ */
+
+/** Counts one hop: what the history says was sent against what `tally` saw. */
+export function countHop(
+  name: HopName,
+  outcomes: OutcomeLog,
+  tally: RecordTally,
+  acksZero: boolean,
+): HopCounts {
+  const hop = emptyHop(name);
+  const acked = acksZero ? -1 : OK;
+  for (const producer of sortedUnion(outcomes.producerIds(), tally.producerIds())) {
+    countProducer(hop, producer, outcomes.of(producer), tally.seen(producer), acked);
+  }
+  addStrays(hop, tally);
+  hop.out = hop.in - hop.lost;
+  return hop;
+}
+
+function countProducer(
+  hop: HopCounts,
+  producer: number,
+  sent: PagedBytes | undefined,
+  seen: ProducerSeen | undefined,
+  acked: number,
+): void {
+  const indexes = sortedUnion(sent?.pageIndexes() ?? [], seen?.counts.pageIndexes() ?? []);
+  for (const index of indexes) {
+    const sentPage = sent?.page(index) ?? EMPTY_PAGE;
+    const seenPage = seen?.counts.page(index) ?? EMPTY_PAGE;
+    const base = index * PAGE_SIZE;
+    for (let j = 0; j < sentPage.length; j++) {
+      const outcome = sentPage[j]!;
+      const mark = seenPage[j]!;
+      if ((outcome | mark) === 0) continue;
+      countMessage(hop, producer, base + j, outcome, mark, seen, acked);
+    }
+  }
+}
+
+export interface PipelineState {
+  outcomes: OutcomeLog;
+  input: RecordTally;
+  processings: ProcessingLog;
+  /** the output topic, or the sink's rows */
+  output: RecordTally;
+}
+
+/** The processor's own hop: to an output topic, or to an external sink. */
+export type Stage = "processor-output" | "consumer-sink";
+
+/**
+ * The four hops of a run with a processor stage, in HOPS order, in one pass over the state:
+ * producer-broker, broker-consumer, `stage`, end-to-end.
+ */
+export function countPipeline(
+  state: PipelineState,
+  acksZero: boolean,
+  stage: Stage,
+): [HopCounts, HopCounts, HopCounts, HopCounts] {
+  const hops = [
+    emptyHop("producer-broker"),
+    emptyHop("broker-consumer"),
+    emptyHop(stage),
+    emptyHop("end-to-end"),
+  ] as const;
+  const [stored, consumed, written, endToEnd] = hops;
+  const acked = acksZero ? -1 : OK;
+  const { outcomes, input, processings, output } = state;
+  const producers = sortedUnion(
+    sortedUnion(outcomes.producerIds(), input.producerIds()),
+    sortedUnion(processings.producerIds(), output.producerIds()),
+  );
+  for (const producer of producers) {
+    const sent = outcomes.of(producer);
+    const inSeen = input.seen(producer);
+    const done = processings.of(producer);
+    const outSeen = output.seen(producer);
+    const indexes = sortedUnion(
+      sortedUnion(sent?.pageIndexes() ?? [], inSeen?.counts.pageIndexes() ?? []),
+      sortedUnion(done?.counts.pageIndexes() ?? [], outSeen?.counts.pageIndexes() ?? []),
+    );
+    for (const index of indexes) {
+      const sentPage = sent?.page(index) ?? EMPTY_PAGE;
+      const inPage = inSeen?.counts.page(index) ?? EMPTY_PAGE;
+      const donePage = done?.counts.page(index) ?? EMPTY_PAGE;
+      const outPage = outSeen?.counts.page(index) ?? EMPTY_PAGE;
+      const base = index * PAGE_SIZE;
+      // every page is PAGE_SIZE long; a local bound keeps the hot loop free of module lookups
+      for (let j = 0; j < sentPage.length; j++) {
+        const outcome = sentPage[j]!;
+        const inMark = inPage[j]!;
+        const doneMark = donePage[j]!;
+        const outMark = outPage[j]!;
+        if ((outcome | inMark | doneMark | outMark) === 0) continue;
+        const seq = base + j;
+        if (outcome !== NONE || inMark !== 0) {
+          countStored(stored, producer, seq, outcome, inMark, inSeen, acked);
+        }
+        if (outcome !== NONE || outMark !== 0) {
+          countDelivered(endToEnd, producer, seq, outcome, outMark, outSeen, acked);
+        }
+        if (outcome === NONE) {
+          // Never invoked: reported once per hop as unexpected where it was read.
+          if (outMark !== 0) countMessage(written, producer, seq, outcome, outMark, outSeen, acked);
+          continue;
+        }
+        const oks = processingsOf(doneMark, seq, done);
+        const outCopies = copiesOf(outMark, seq, outSeen);
+        const storedCopies = copiesOf(inMark, seq, inSeen);
+        countConsumed(consumed, producer, seq, outcome === acked, storedCopies, oks, outCopies);
+        if (stage === "consumer-sink") {
+          countSunk(written, producer, seq, { oks, rows: outCopies, storedCopies }, outMark);
+        } else {
+          countWritten(written, producer, seq, oks, outCopies, outMark);
+        }
+      }
+    }
+  }
+  addStrays(stored, input);
+  addStrays(written, output);
+  addStrays(endToEnd, output);
+  for (const hop of hops) hop.out = hop.in - hop.lost;
+  return [stored, consumed, written, endToEnd];
+}

@@ -1,0 +1,250 @@
+import type {
+  FaultEvent,
+  HistoryEvent,
+  ProcessedEvent,
+  RunEnded,
+  RunStarted,
+  SendCompleted,
+  WorkerEvent,
+  DrainedRecord,
+} from "../history/events.js";
+import { AbortTracker } from "./aborts.js";
+import { copyExamples } from "./examples.js";
+import { compareStrings, isIndex } from "./ids.js";
+import { countHop, countPipeline, type Stage } from "./passes.js";
+import { FAIL, OK, OUTCOME_CODE, OutcomeLog, PENDING, UNKNOWN } from "./storage.js";
+import { ProcessingLog, RecordTally } from "./tallies.js";
+import type {
+  ErrorGroup,
+  FaultWindow,
+  HopCounts,
+  MessageTotals,
+  OutputIsolation,
+  ProcessorSummary,
+  Reconciliation,
+  WorkerCrash,
+} from "./types.js";
+
+/** Streams history events and drained records in any order; `result()` at the end. */
+export class Reconciler {
+  private readonly outcomes = new OutcomeLog();
+  private readonly input = new RecordTally();
+  private readonly output = new RecordTally();
+  private readonly processings = new ProcessingLog();
+  private readonly aborts = new AbortTracker();
+  private readonly items = { processed: 0, aborted: 0, unknown: 0 };
+  /** worker → time of its first start */
+  private readonly workers = new Map<string, number>();
+  private readonly crashes: WorkerCrash[] = [];
+  private readonly faults: FaultWindow[] = [];
+  private run: RunStarted | null = null;
+  private end: RunEnded | null = null;
+  private lastTime: number | null = null;
+  private readonly unconfirmed = { messages: 0, partitions: new Set<number>() };
+  private readonly errors = new Map<string, ErrorGroup>();
+
+  /** An event of the producer history or of any processor history, in any interleaving. */
+  addEvent(e: HistoryEvent): void {
+    switch (e.type) {
+      case "run":
+        this.run = e;
+        return;
+      case "invoke":
+        this.outcomes.mark(e.producer, e.from, e.to, PENDING);
+        break;
+      case "ok":
+      case "fail":
+      case "unknown":
+        this.addCompletion(e);
+        break;
+      case "fault":
+        this.addFault(e);
+        break;
+      case "end":
+        this.end = e;
+        break;
+      case "processed":
+        this.addProcessed(e);
+        break;
+      case "worker":
+        this.addWorker(e);
+        break;
+    }
+    this.lastTime = Math.max(this.lastTime ?? e.time, e.time);
+  }
+
+  /** A record of the run's input topic (read_committed drain). */
+  addRecord(r: DrainedRecord): void {
+    this.input.add(r);
+  }
+
+  /**
+   * A row of the run's external sink (partition = input partition, offset = row id). A sink
+   * run has no output topic: its rows take the output topic's place. Rows must arrive per
+   * partition in increasing row id order.
+   */
+  addSinkRecord(r: DrainedRecord): void {
+    this.output.add(r);
+  }
+
+  /**
+   * A record of the run's output topic, from the read_committed or the read_uncommitted
+   * drain. Records of one drain must arrive per partition in increasing offset order.
+   */
+  addOutputRecord(r: DrainedRecord, isolation: OutputIsolation): void {
+    if (isolation === "committed") this.output.add(r);
+    this.aborts.addRead(r, isolation);
+  }
+
+  /**
+   * A send's outcome. An ok's unconfirmed seqs are unknown: the client said ok, no broker did.
+   * Marking them unknown first, then raising the rest to ok, keeps "strongest outcome wins".
+   */
+  private addCompletion(e: SendCompleted): void {
+    const code = OUTCOME_CODE[e.type];
+    if (e.type !== "ok" || !e.unconfirmed) {
+      this.outcomes.mark(e.producer, e.from, e.to, code);
+      if (e.type !== "ok") this.addError(e.type, e.error, e.to - e.from + 1);
+      return;
+    }
+    let next = e.from;
+    const ranges = [...e.unconfirmed.seqs].sort((a, b) => a[0] - b[0]);
+    for (const [from, to] of ranges) {
+      const lo = Math.max(from, e.from);
+      const hi = Math.min(to, e.to);
+      if (lo > hi) continue;
+      if (lo > next) this.outcomes.mark(e.producer, next, lo - 1, OK);
+      this.outcomes.mark(e.producer, lo, hi, UNKNOWN);
+      // ranges may overlap: count each message once
+      this.unconfirmed.messages += Math.max(0, hi - Math.max(lo, next) + 1);
+      next = Math.max(next, hi + 1);
+    }
+    if (next <= e.to) this.outcomes.mark(e.producer, next, e.to, OK);
+    for (const p of e.unconfirmed.partitions) this.unconfirmed.partitions.add(p);
+  }
+
+  private addError(outcome: "fail" | "unknown", error: string | undefined, messages: number) {
+    const text = error ?? "(no error recorded)";
+    const key = `${outcome}\u0000${text}`;
+    const group = this.errors.get(key) ?? { outcome, error: text, sends: 0, messages: 0 };
+    group.sends += 1;
+    group.messages += messages;
+    this.errors.set(key, group);
+  }
+
+  result(): Reconciliation {
+    const acksZero = this.run?.acks === 0;
+    const toSink = this.run?.sink !== undefined;
+    const pipeline = this.run?.topics.output !== undefined || toSink;
+    const stage = toSink ? "consumer-sink" : "processor-output";
+    return {
+      run: this.run,
+      messages: countMessages(this.outcomes, acksZero),
+      faults: this.faults.map((f) => ({ ...f })),
+      hops: pipeline ? this.pipelineHops(acksZero, stage) : this.producerHops(acksZero),
+      processor: pipeline ? this.processorSummary() : null,
+      complete: this.end !== null,
+      endReason: this.end?.reason ?? null,
+      durationMs: this.lastTime,
+      unconfirmed: {
+        messages: this.unconfirmed.messages,
+        partitions: [...this.unconfirmed.partitions].sort((a, b) => a - b),
+      },
+      errors: [...this.errors.values()]
+        .map((g) => ({ ...g }))
+        .sort(
+          (a, b) =>
+            b.messages - a.messages ||
+            a.error.localeCompare(b.error) ||
+            compareStrings(a.outcome, b.outcome),
+        ),
+    };
+  }
+
+  /** No processor stage: end to end is judged on the input topic. */
+  private producerHops(acksZero: boolean): HopCounts[] {
+    const input = countHop("producer-broker", this.outcomes, this.input, acksZero);
+    const endToEnd = { ...input, name: "end-to-end" as const, examples: copyExamples(input) };
+    return [input, endToEnd];
+  }
+
+  private pipelineHops(acksZero: boolean, stage: Stage): HopCounts[] {
+    const hops = countPipeline(
+      {
+        outcomes: this.outcomes,
+        input: this.input,
+        processings: this.processings,
+        output: this.output,
+      },
+      acksZero,
+      stage,
+    );
+    for (const hop of [hops[2], hops[3]]) {
+      hop.abortedReads = this.aborts.reads;
+      hop.abortedVisible = this.aborts.visible;
+      hop.examples.abortedReads = this.aborts.examples.list();
+    }
+    return hops;
+  }
+
+  private processorSummary(): ProcessorSummary {
+    const workers = [...this.workers]
+      .sort(([a, ta], [b, tb]) => ta - tb || compareStrings(a, b))
+      .map(([worker]) => worker);
+    const crashes = this.crashes
+      .map((c) => ({ ...c }))
+      .sort((a, b) => a.time - b.time || compareStrings(a.worker, b.worker));
+    return { ...this.items, workers, crashes };
+  }
+
+  private addProcessed(e: ProcessedEvent): void {
+    switch (e.outcome) {
+      case "ok":
+        this.items.processed += e.items.length;
+        for (const [producer, seq] of e.items) {
+          // An input record without this run's identity cannot be followed; skip it.
+          if (isIndex(producer) && isIndex(seq)) this.processings.add(producer, seq);
+        }
+        return;
+      case "aborted":
+        this.items.aborted += e.items.length;
+        this.aborts.addAborted(e);
+        return;
+      case "unknown":
+        this.items.unknown += e.items.length;
+        return;
+    }
+  }
+
+  private addWorker(e: WorkerEvent): void {
+    if (e.phase === "start") {
+      const first = this.workers.get(e.worker);
+      if (first === undefined || e.time < first) this.workers.set(e.worker, e.time);
+    } else if (e.phase === "crash") {
+      this.crashes.push({ worker: e.worker, point: e.point ?? null, time: e.time });
+    }
+  }
+
+  private addFault(e: FaultEvent): void {
+    if (e.phase === "start") {
+      this.faults.push({ type: e.fault, target: e.target, startMs: e.time, endMs: null });
+      return;
+    }
+    const open = this.faults.find(
+      (f) => f.endMs === null && f.type === e.fault && f.target === e.target,
+    );
+    // A stop with no start (history cut at the front) has no window to close.
+    if (open) open.endMs = e.time;
+  }
+}
+
+function countMessages(outcomes: OutcomeLog, acksZero: boolean): MessageTotals {
+  const counts = outcomes.codeCounts();
+  const ok = counts[OK]!;
+  return {
+    attempted: counts[PENDING]! + counts[FAIL]! + counts[UNKNOWN]! + ok,
+    acked: acksZero ? 0 : ok,
+    failed: counts[FAIL]!,
+    unknown: counts[PENDING]! + counts[UNKNOWN]! + (acksZero ? ok : 0),
+  };
+}
