@@ -29,7 +29,8 @@ export class Nemesis {
   /** First time (ms) the sent count reached N, for message-based schedule points. */
   private readonly reachedAt = new Map<number, number>();
   private timer?: NodeJS.Timeout;
-  private busy: Promise<void> = Promise.resolve();
+  /** The start or heal each fault is in the middle of: one at a time per fault. */
+  private readonly busy = new Map<number, Promise<void>>();
 
   constructor(private readonly opts: NemesisOptions) {
     this.states = opts.schedule.map(() => "pending");
@@ -38,7 +39,7 @@ export class Nemesis {
 
   start(): void {
     this.timer = setInterval(() => {
-      this.busy = this.busy.then(() => this.tick()).catch(this.opts.onError);
+      this.tick().catch(this.opts.onError);
     }, this.opts.tickMs ?? 20);
   }
 
@@ -64,18 +65,42 @@ export class Nemesis {
 
   async heal(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.busy.catch(() => {});
+    await Promise.allSettled(this.busy.values());
     for (const [i, f] of this.opts.schedule.entries()) {
       if (this.states[i] === "active") await this.stopFault(i, f);
     }
   }
 
-  /** One look at the schedule: start what is due, stop what has run its course. */
+  /**
+   * One look at the schedule: start what is due, stop what has run its course. Each fault moves
+   * on its own, so a slow heal (a broker that takes its time to come back) delays no other
+   * fault. Settles once the moves begun here are done; rejects with the first that failed.
+   */
   async tick(): Promise<void> {
+    const moves: Promise<void>[] = [];
     for (const [i, f] of this.opts.schedule.entries()) {
-      if (this.states[i] === "pending" && this.reached(f.start)) await this.startFault(i, f);
-      if (this.states[i] === "active" && this.reached(f.stop)) await this.stopFault(i, f);
+      if (this.busy.has(i)) continue;
+      const state = this.states[i];
+      if (state === "pending" && this.reached(f.start)) {
+        // An instant (a crash) stops as soon as it started.
+        const start = this.startFault(i, f).then(async () => {
+          if (this.reached(f.stop)) await this.stopFault(i, f);
+        });
+        moves.push(this.move(i, start));
+      } else if (state === "active" && this.reached(f.stop)) {
+        moves.push(this.move(i, this.stopFault(i, f)));
+      }
     }
+    await Promise.all(moves);
+  }
+
+  private move(i: number, work: Promise<void>): Promise<void> {
+    const done = work.finally(() => this.busy.delete(i));
+    this.busy.set(
+      i,
+      done.catch(() => {}),
+    );
+    return done;
   }
 
   private reached(point: ScheduleTime): boolean {
