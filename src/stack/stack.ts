@@ -113,7 +113,7 @@ export async function up(opts: UpOptions): Promise<StackInfo & { started: boolea
     await refuseBusyPort(Number(n.bootstrap.split(":")[1]), `Kafka node ${n.nodeId}`);
   }
   if (fresh) {
-    const clusterId = randomBytes(16).toString("base64url").slice(0, 22);
+    const clusterId = newClusterId();
     log(`starting Kafka (${nodes.length} node${nodes.length > 1 ? "s" : ""}, KRaft) and Toxiproxy`);
     const material = opts.secure
       ? await makeSecureMaterial(path.join(STATE_DIR, "certs"))
@@ -375,6 +375,14 @@ export async function refuseBusyPort(port: number, what: string): Promise<void> 
       `${HOST}:${port}`,
       `already in use by a process this stack did not start; cannot start ${what}`,
     );
+  }
+}
+
+/** A random cluster id; never starting with "-" (the format tool would read it as an option). */
+function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url").slice(0, 22);
+    if (!id.startsWith("-")) return id;
   }
 }
 
