@@ -136,6 +136,7 @@ const counts = z.array(z.enum(COUNTS)).transform((list) => [...new Set(list)]);
 /** One entry per hop of events.ts (`satisfies` fails to compile if a hop is missing). */
 const expectShape = {
   "producer-broker": counts.optional(),
+  "broker-storage": counts.optional(),
   "broker-consumer": counts.optional(),
   "processor-output": counts.optional(),
   "consumer-sink": counts.optional(),
