@@ -3,6 +3,7 @@
  * pause, resume, and cut or slow the replication traffic from a node (three-node stack).
  * Works on the stack of this process's KAFKA_CHAOS_STACK_DIR / KAFKA_CHAOS_PORT_OFFSET.
  */
+import fs from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { InfrastructureError, UsageError } from "../errors.js";
 import { ensureKafka } from "./install.js";
@@ -20,7 +21,7 @@ import {
   replicationPort,
   replicationProxyPort,
 } from "./paths.js";
-import { isAlive, isPaused, livePid } from "./process.js";
+import { isGone, isPaused, livePid } from "./process.js";
 import { brokerProblem, readState, refuseBusyPort } from "./stack.js";
 import {
   TOXIPROXY_URL,
@@ -82,8 +83,8 @@ export async function stopNode(nodeId: number, graceMs = 60_000): Promise<void> 
   signal(node, pid, "SIGTERM");
   if (isPaused(pid)) signal(node, pid, "SIGCONT");
   const deadline = Date.now() + graceMs;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(100);
-  if (isAlive(pid)) signal(node, pid, "SIGKILL");
+  while (running(pid) && Date.now() < deadline) await sleep(100);
+  if (running(pid)) signal(node, pid, "SIGKILL");
   await waitGone(node, pid, 10_000);
 }
 
@@ -144,7 +145,7 @@ export async function pauseNode(nodeId: number): Promise<void> {
   const pid = runningPid(node, "pause");
   signal(node, pid, "SIGSTOP");
   const deadline = Date.now() + 5000;
-  while (!isPaused(pid) && isAlive(pid) && Date.now() < deadline) await sleep(20);
+  while (!isPaused(pid) && !isGone(pid) && Date.now() < deadline) await sleep(20);
 }
 
 /** SIGCONT. */
@@ -215,9 +216,12 @@ function signal(node: KafkaNode, pid: number, sig: NodeJS.Signals): void {
   }
 }
 
+/** Not exited (a killed node may wait for its reaper as a zombie: that is gone for us). */
+const running = (pid: number): boolean => !isGone(pid);
+
 async function waitGone(node: KafkaNode, pid: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid)) {
+  while (running(pid)) {
     if (Date.now() > deadline) {
       throw new InfrastructureError(
         node.bootstrap,
@@ -226,7 +230,7 @@ async function waitGone(node: KafkaNode, pid: number, timeoutMs: number): Promis
     }
     await sleep(20);
   }
-  livePid(node.pidFile); // removes the stale pid file
+  fs.rmSync(node.pidFile, { force: true });
 }
 
 async function replicationProxyOf(node: KafkaNode): Promise<string> {

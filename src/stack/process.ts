@@ -11,11 +11,26 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * True when the process has exited: no such pid, or a zombie (exited, not yet reaped by its
+ * parent) whose threads are all gone too (a JVM's main thread turns Z before its others exit,
+ * and those still hold its sockets).
+ */
+export function isGone(pid: number): boolean {
+  if (!isAlive(pid)) return true;
+  if (processState(pid) !== "Z") return false;
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`).length <= 1;
+  } catch {
+    return true;
+  }
+}
+
 /** The pid in a pid file, or undefined when the file is missing or the process is gone (stale). */
 export function livePid(pidFile: string): number | undefined {
   if (!fs.existsSync(pidFile)) return undefined;
   const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
-  if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) return pid;
+  if (Number.isInteger(pid) && pid > 0 && !isGone(pid)) return pid;
   fs.rmSync(pidFile, { force: true });
   return undefined;
 }
