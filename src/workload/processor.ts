@@ -1,5 +1,6 @@
 import kafkajs from "kafkajs";
 import { mulberry32 } from "../random.js";
+import { ackedPartitions } from "./batches.js";
 import type { ProcessedEvent } from "../history/events.js";
 import { HistoryWriter } from "../history/writer.js";
 import type { Profile } from "../profiles/schema.js";
@@ -210,6 +211,13 @@ export class Processor {
           topic: this.outputTopic(),
           messages: outputMessages(partition, chunk, this.config.worker),
         });
+        // kafkajs can resolve a send without the partition's acknowledgement: committing then
+        // would commit the input offsets without the output.
+        if (!ackedPartitions(meta).has(partition)) {
+          throw new Error(
+            `the output send resolved without an acknowledgement for partition ${partition}`,
+          );
+        }
         output = outputRanges(meta, chunk.length);
         this.crashPoint(["mid-transaction"], chunk.length);
         if (this.random() < this.config.settings.abortRate) {

@@ -258,6 +258,15 @@ class ProducerClient {
         ...(misconfiguration ? { misconfiguration } : {}),
       };
     }
+    // kafkajs can resolve a send without every partition's acknowledgement (see acknowledged):
+    // committing would make the transaction visible without those records. Abort and retry.
+    const missing = this.plan.unconfirmed(from, to, ackedPartitions(meta));
+    if (missing) {
+      await tx.abort().catch(() => {});
+      await this.discard();
+      const error = `the send resolved without an acknowledgement for partition(s) ${missing.partitions.join(", ")}; the transaction was aborted, not committed`;
+      return { outcome: "fail", detail: { error } };
+    }
     try {
       await tx.commit();
       return this.acknowledged(from, to, meta);
