@@ -137,17 +137,37 @@ export interface DrainedRecord {
 }
 
 /**
- * producer-broker: producer history vs the input topic (read_committed).
+ * One line of tail.jsonl: records a reader following the input topic during the run
+ * (read_uncommitted) saw in one fetch of one partition, as [offset, producer, seq] triples
+ * (the identity drained records carry). `time` is milliseconds since the run started.
+ */
+export interface TailSeen {
+  type: "seen";
+  time: number;
+  partition: number;
+  records: [number, number, number][];
+}
+
+/**
+ * producer-broker: producer history vs the input topic (read_committed); with broker-storage,
+ * an acked message counts as having reached the broker (it said so) even when the drain
+ * misses it: that loss is broker-storage's.
+ * broker-storage (runs with acks ≠ 0 whose input topic a tail reader followed): the messages
+ * a broker acknowledged vs the input topic's final drain: acked, then gone (a leader change
+ * truncated the log); lostAfterVisible: acked messages the tail reader saw at an offset
+ * that no longer holds them.
  * broker-consumer: input records stored vs records the processor processed with effect.
  * processor-output: the processor's acked output writes vs the output topic (read_committed).
  * consumer-sink: what the processor wrote to the external sink vs the sink's rows.
  * end-to-end: producer history vs the last stage of the pipeline (topic read_committed, or
  * the sink's rows).
  * A run has the hops of its stages: no processor → producer-broker, end-to-end; processor
- * to a topic → all but consumer-sink; processor to a sink → all but processor-output.
+ * to a topic → all but consumer-sink; processor to a sink → all but processor-output; plus
+ * broker-storage when acks ≠ 0 and the run recorded a tail (tail.jsonl).
  */
 export const HOPS = [
   "producer-broker",
+  "broker-storage",
   "broker-consumer",
   "processor-output",
   "consumer-sink",

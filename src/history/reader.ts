@@ -1,5 +1,5 @@
 import { open } from "node:fs/promises";
-import type { DrainedRecord, HistoryEvent } from "./events.js";
+import type { DrainedRecord, HistoryEvent, TailSeen } from "./events.js";
 
 /** Turns one parsed line into a value; throw to reject the line. */
 export type LineDecoder<T> = (value: unknown) => T;
@@ -109,6 +109,34 @@ export function readDrain(path: string): AsyncGenerator<DrainedRecord> {
 /** The drain in batches: several times faster than record by record for large drains. */
 export function readDrainBatches(path: string): AsyncGenerator<DrainedRecord[]> {
   return readJsonLineBatches(path, decodeDrained, decodeDrainedBytes);
+}
+
+/**
+ * tail.jsonl: what a reader following the input topic saw, line by line. Like the history, a
+ * torn last line (crash) is skipped; lines of another type than `seen` are skipped too.
+ */
+export async function* readTail(path: string): AsyncGenerator<TailSeen> {
+  for await (const batch of readJsonLineBatches(path, decodeTail)) {
+    for (const line of batch) if (line !== null) yield line;
+  }
+}
+
+export function decodeTail(value: unknown): TailSeen | null {
+  const line = asObject(value);
+  if (line.type !== "seen") return null;
+  const records = line.records;
+  if (!Array.isArray(records)) throw new Error("seen line without a 'records' array");
+  for (const r of records as unknown[]) {
+    if (!Array.isArray(r) || r.length !== 3 || !r.every((n) => typeof n === "number")) {
+      throw new Error("a seen record is not an [offset, producer, seq] triple of numbers");
+    }
+  }
+  return {
+    type: "seen",
+    time: numberField(line, "time"),
+    partition: numberField(line, "partition"),
+    records: records as TailSeen["records"],
+  };
 }
 
 /** One drained record as a compact JSON line (without the newline). */

@@ -136,11 +136,12 @@ const counts = z.array(z.enum(COUNTS)).transform((list) => [...new Set(list)]);
 /** One entry per hop of events.ts (`satisfies` fails to compile if a hop is missing). */
 const expectShape = {
   "producer-broker": counts.optional(),
-  "broker-storage": counts.optional(),
   "broker-consumer": counts.optional(),
   "processor-output": counts.optional(),
   "consumer-sink": counts.optional(),
   "end-to-end": counts.optional(),
+  // last, so the list of allowed hops in "unknown field" errors keeps its earlier prefix
+  "broker-storage": counts.optional(),
 } satisfies Record<HopName, unknown>;
 
 /** Hops that exist only when the pipeline has a processor stage. */

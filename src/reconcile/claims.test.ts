@@ -65,6 +65,7 @@ describe("the claim sets the checks", () => {
     expect(table).toEqual({
       "at-most-once": {
         "producer-broker": ["abortedReads", "lostAcked", "unexpected"],
+        "broker-storage": ["abortedReads", "lostAcked", "unexpected"],
         "broker-consumer": ["abortedReads", "unexpected"],
         "processor-output": ["abortedReads", "lostAcked", "unexpected"],
         "consumer-sink": ["abortedReads", "lostAcked", "unexpected"],
@@ -72,6 +73,7 @@ describe("the claim sets the checks", () => {
       },
       "at-least-once": {
         "producer-broker": ["abortedReads", "lostAcked", "unexpected"],
+        "broker-storage": ["abortedReads", "lostAcked", "unexpected"],
         "broker-consumer": ["abortedReads", "lost", "unexpected"],
         "processor-output": ["abortedReads", "lostAcked", "unexpected"],
         "consumer-sink": ["abortedReads", "lostAcked", "unexpected"],
@@ -79,6 +81,7 @@ describe("the claim sets the checks", () => {
       },
       "exactly-once": {
         "producer-broker": ["abortedReads", "lostAcked", "unexpected"],
+        "broker-storage": ["abortedReads", "lostAcked", "unexpected"],
         "broker-consumer": ["abortedReads", "lost", "unexpected"],
         "processor-output": ["abortedReads", "lostAcked", "unexpected"],
         "consumer-sink": ["abortedReads", "lostAcked", "unexpected"],

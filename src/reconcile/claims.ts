@@ -17,12 +17,13 @@ export interface Relaxation {
 const EVERY_HOP: readonly CheckedCount[] = ["abortedReads", "unexpected"];
 
 /**
- * Hops where "acked" means a client was told its write was stored (the input producer, the
- * processor's output writes, the sink's committed DB transactions): losing such a message is
- * a violation whatever the claim.
+ * Hops where "acked" means a client was told its write was stored (the input producer, and
+ * the broker that acknowledged it and must keep it, the processor's output writes, the sink's
+ * committed DB transactions): losing such a message is a violation whatever the claim.
  */
 export const TOLD_OK_HOPS: readonly HopName[] = [
   "producer-broker",
+  "broker-storage",
   "processor-output",
   "consumer-sink",
 ];

@@ -1,6 +1,13 @@
 import { messageId } from "../history/events.js";
-import type { DrainedRecord, HistoryEvent, HopName, RunStarted } from "../history/events.js";
+import type {
+  DrainedRecord,
+  HistoryEvent,
+  HopName,
+  RunStarted,
+  TailSeen,
+} from "../history/events.js";
 import type { ErrorGroup, Examples, HopCounts, MessageTotals } from "./reconcile.js";
+import type { VisibleLoss } from "./types.js";
 
 /**
  * A deliberately naive reference model of the reconciler, for the property tests: plain Maps
@@ -11,7 +18,9 @@ import type { ErrorGroup, Examples, HopCounts, MessageTotals } from "./reconcile
  *    for a message read on two partitions of one drain;
  *  - records without a valid identity are listed after the other unexpected ids;
  *  - broker-consumer lets one ok processing of a message missing from the input drain go
- *    free (duplicated = processings beyond max(stored copies, 1)).
+ *    free (duplicated = processings beyond max(stored copies, 1));
+ *  - lostAfterVisible shows, for each message, its first sighting by (partition, offset), at
+ *    the earliest time it was seen there (ms rounded).
  */
 
 /** One step of what the reconciler was fed, in the order it was fed. */
@@ -20,7 +29,9 @@ export type Feed =
   | { kind: "input"; record: DrainedRecord }
   | { kind: "committed"; record: DrainedRecord }
   | { kind: "uncommitted"; record: DrainedRecord }
-  | { kind: "sink"; record: DrainedRecord };
+  | { kind: "sink"; record: DrainedRecord }
+  /** a line of tail.jsonl: a run with a tail judges broker-storage (acks ≠ 0) */
+  | { kind: "tail"; line: TailSeen };
 
 export interface ModelResult {
   run: RunStarted | null;
@@ -180,6 +191,8 @@ function sentVersusSeen(
   ids: Map<string, Id>,
   seen: Tally,
   ackedWhenOk: boolean,
+  /** acked and missing is broker-storage's loss, not this hop's */
+  storage = false,
 ): HopBuilder {
   const hop = new HopBuilder(name);
   for (const [k, id] of ids) {
@@ -190,6 +203,7 @@ function sentVersusSeen(
       continue;
     }
     hop.in++;
+    if (copies === 0 && storage && outcome === "ok" && ackedWhenOk) continue;
     if (copies === 0) {
       hop.lose(id, outcome === "ok" && ackedWhenOk);
       continue;
@@ -201,10 +215,59 @@ function sentVersusSeen(
   return hop;
 }
 
+/** broker-storage: every acked message, lost when the input drain has no copy of it. */
+function keptHop(
+  sent: Map<string, Outcome>,
+  ids: Map<string, Id>,
+  input: Tally,
+  inputRecords: DrainedRecord[],
+  tail: TailSeen[],
+): HopCounts {
+  const hop = new HopBuilder("broker-storage");
+  for (const [k, id] of ids) {
+    if (sent.get(k) !== "ok") continue;
+    hop.in++;
+    if ((input.copies.get(k) ?? 0) === 0) hop.lose(id, true);
+  }
+  // sightings of acked messages at an offset the drain does not show holding them
+  const drained = new Set(
+    inputRecords.map((r) => `${r.partition}@${r.offset}=${r.producer}/${r.seq}`),
+  );
+  const sightings = new Map<string, VisibleLoss & { producer: number; seq: number }>();
+  for (const line of tail) {
+    if (!isIndex(line.partition)) continue;
+    const time = Math.min(0xffffffff, Math.max(0, Math.round(line.time)));
+    for (const [offset, producer, seq] of line.records) {
+      if (!isIndex(offset) || !isIndex(producer) || !isIndex(seq)) continue;
+      if (sent.get(key(producer, seq)) !== "ok") continue;
+      const at = `${line.partition}@${offset}=${producer}/${seq}`;
+      if (drained.has(at)) continue;
+      const was = sightings.get(at);
+      if (was && was.time <= time) continue;
+      const id = messageId(producer, seq);
+      sightings.set(at, { id, partition: line.partition, offset, time, producer, seq });
+    }
+  }
+  const first = new Map<string, VisibleLoss & { producer: number; seq: number }>();
+  const byPlace = [...sightings.values()].sort(
+    (a, b) => a.partition - b.partition || a.offset - b.offset,
+  );
+  for (const s of byPlace) if (!first.has(s.id)) first.set(s.id, s);
+  const built = hop.build();
+  built.lostAfterVisible = first.size;
+  built.lostAfterVisibleExamples = [...first.values()]
+    .sort((a, b) => byId([a.producer, a.seq], [b.producer, b.seq]))
+    .slice(0, LIMIT)
+    .map(({ id, partition, offset, time }) => ({ id, partition, offset, time }));
+  return built;
+}
+
 export function model(feed: Feed[]): ModelResult {
   const events = feed.flatMap((f) => (f.kind === "event" ? [f.event] : []));
+  const tail = feed.flatMap((f) => (f.kind === "tail" ? [f.line] : []));
+  const hasTail = feed.some((f) => f.kind === "tail");
   const drain = (kind: Feed["kind"]) =>
-    feed.flatMap((f) => (f.kind === kind && f.kind !== "event" ? [f.record] : []));
+    feed.flatMap((f) => (f.kind === kind && "record" in f ? [f.record] : []));
 
   const runs = events.filter((e) => e.type === "run");
   const run = runs.length > 0 ? runs[runs.length - 1]! : null;
@@ -281,14 +344,16 @@ export function model(feed: Feed[]): ModelResult {
   const output = tally(toSink ? drain("sink") : committed);
   for (const t of [input, output]) for (const [k, id] of t.ids) ids.set(k, id);
   const ackedWhenOk = !acksZero;
+  const storage = hasTail && !acksZero;
+  const kept = () => keptHop(sent, ids, input, drain("input"), tail);
 
   let hops: HopCounts[];
   if (!pipeline) {
-    const stored = sentVersusSeen("producer-broker", sent, ids, input, ackedWhenOk).build();
+    const stored = sentVersusSeen("producer-broker", sent, ids, input, ackedWhenOk, storage);
     const endToEnd = sentVersusSeen("end-to-end", sent, ids, input, ackedWhenOk).build();
-    hops = [stored, endToEnd];
+    hops = storage ? [stored.build(), kept(), endToEnd] : [stored.build(), endToEnd];
   } else {
-    const stored = sentVersusSeen("producer-broker", sent, ids, input, ackedWhenOk);
+    const stored = sentVersusSeen("producer-broker", sent, ids, input, ackedWhenOk, storage);
     const endToEnd = sentVersusSeen("end-to-end", sent, ids, output, ackedWhenOk);
     const consumed = new HopBuilder("broker-consumer");
     const written = new HopBuilder(toSink ? "consumer-sink" : "processor-output");
@@ -338,6 +403,7 @@ export function model(feed: Feed[]): ModelResult {
       hop.abortedExamples = smallest(reads.map((r): Id => [r.producer, r.seq]));
     }
     hops = [stored.build(), consumed.build(), written.build(), endToEnd.build()];
+    if (storage) hops.splice(1, 0, kept());
   }
 
   const times = events.flatMap((e) => ("time" in e ? [e.time] : []));

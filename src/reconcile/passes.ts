@@ -1,5 +1,5 @@
-import type { HopName } from "../history/events.js";
 import { countConsumed } from "./broker-consumer.js";
+import { countKept } from "./broker-storage.js";
 import { countSunk } from "./consumer-sink.js";
 import { countDelivered } from "./end-to-end.js";
 import { addStrays, countMessage, emptyHop } from "./hop.js";
@@ -14,8 +14,6 @@ import {
   PAGE_SIZE,
   processingsOf,
   type OutcomeLog,
-  type PagedBytes,
-  type ProducerSeen,
 } from "./storage.js";
 import type { ProcessingLog, RecordTally } from "./tallies.js";
 import type { HopCounts } from "./types.js";
@@ -25,42 +23,45 @@ import type { HopCounts } from "./types.js";
  * part of the state knows, handing each message to the checker of each hop.
  */
 
-/** Counts one hop: what the history says was sent against what `tally` saw. */
-export function countHop(
-  name: HopName,
+/**
+ * The hops of a producer-only run, in HOPS order, all judged on the input topic:
+ * producer-broker, broker-storage (when `storage`), end-to-end.
+ */
+export function countInputHops(
   outcomes: OutcomeLog,
   tally: RecordTally,
   acksZero: boolean,
-): HopCounts {
-  const hop = emptyHop(name);
+  storage: boolean,
+): HopCounts[] {
+  const stored = emptyHop("producer-broker");
+  const kept = storage ? emptyHop("broker-storage") : null;
+  const endToEnd = emptyHop("end-to-end");
   const acked = acksZero ? -1 : OK;
   for (const producer of sortedUnion(outcomes.producerIds(), tally.producerIds())) {
-    countProducer(hop, producer, outcomes.of(producer), tally.seen(producer), acked);
-  }
-  addStrays(hop, tally);
-  hop.out = hop.in - hop.lost;
-  return hop;
-}
-
-function countProducer(
-  hop: HopCounts,
-  producer: number,
-  sent: PagedBytes | undefined,
-  seen: ProducerSeen | undefined,
-  acked: number,
-): void {
-  const indexes = sortedUnion(sent?.pageIndexes() ?? [], seen?.counts.pageIndexes() ?? []);
-  for (const index of indexes) {
-    const sentPage = sent?.page(index) ?? EMPTY_PAGE;
-    const seenPage = seen?.counts.page(index) ?? EMPTY_PAGE;
-    const base = index * PAGE_SIZE;
-    for (let j = 0; j < sentPage.length; j++) {
-      const outcome = sentPage[j]!;
-      const mark = seenPage[j]!;
-      if ((outcome | mark) === 0) continue;
-      countMessage(hop, producer, base + j, outcome, mark, seen, acked);
+    const sent = outcomes.of(producer);
+    const seen = tally.seen(producer);
+    const indexes = sortedUnion(sent?.pageIndexes() ?? [], seen?.counts.pageIndexes() ?? []);
+    for (const index of indexes) {
+      const sentPage = sent?.page(index) ?? EMPTY_PAGE;
+      const seenPage = seen?.counts.page(index) ?? EMPTY_PAGE;
+      const base = index * PAGE_SIZE;
+      // every page is PAGE_SIZE long; a local bound keeps the hot loop free of module lookups
+      for (let j = 0; j < sentPage.length; j++) {
+        const outcome = sentPage[j]!;
+        const mark = seenPage[j]!;
+        if ((outcome | mark) === 0) continue;
+        const seq = base + j;
+        countStored(stored, producer, seq, outcome, mark, seen, acked, kept !== null);
+        if (kept) countKept(kept, producer, seq, outcome, mark, seen);
+        countDelivered(endToEnd, producer, seq, outcome, mark, seen, acked);
+      }
     }
   }
+  addStrays(stored, tally);
+  addStrays(endToEnd, tally);
+  const hops = kept ? [stored, kept, endToEnd] : [stored, endToEnd];
+  for (const hop of hops) hop.out = hop.in - hop.lost;
+  return hops;
 }
 
 export interface PipelineState {
@@ -74,22 +75,38 @@ export interface PipelineState {
 /** The processor's own hop: to an output topic, or to an external sink. */
 export type Stage = "processor-output" | "consumer-sink";
 
+/** The hops of a run with a processor stage, by role. */
+export interface PipelineHops {
+  stored: HopCounts;
+  /** broker-storage, when the run judges it */
+  kept: HopCounts | null;
+  consumed: HopCounts;
+  /** processor-output or consumer-sink */
+  written: HopCounts;
+  endToEnd: HopCounts;
+}
+
+/** The hops of PipelineHops in HOPS order. */
+export function inHopsOrder(h: PipelineHops): HopCounts[] {
+  const { stored, kept, consumed, written, endToEnd } = h;
+  return kept ? [stored, kept, consumed, written, endToEnd] : [stored, consumed, written, endToEnd];
+}
+
 /**
- * The four hops of a run with a processor stage, in HOPS order, in one pass over the state:
- * producer-broker, broker-consumer, `stage`, end-to-end.
+ * The hops of a run with a processor stage, in one pass over the state: producer-broker,
+ * broker-storage (when `storage`), broker-consumer, `stage`, end-to-end.
  */
 export function countPipeline(
   state: PipelineState,
   acksZero: boolean,
   stage: Stage,
-): [HopCounts, HopCounts, HopCounts, HopCounts] {
-  const hops = [
-    emptyHop("producer-broker"),
-    emptyHop("broker-consumer"),
-    emptyHop(stage),
-    emptyHop("end-to-end"),
-  ] as const;
-  const [stored, consumed, written, endToEnd] = hops;
+  storage: boolean,
+): PipelineHops {
+  const stored = emptyHop("producer-broker");
+  const kept = storage ? emptyHop("broker-storage") : null;
+  const consumed = emptyHop("broker-consumer");
+  const written = emptyHop(stage);
+  const endToEnd = emptyHop("end-to-end");
   const acked = acksZero ? -1 : OK;
   const { outcomes, input, processings, output } = state;
   const producers = sortedUnion(
@@ -120,7 +137,8 @@ export function countPipeline(
         if ((outcome | inMark | doneMark | outMark) === 0) continue;
         const seq = base + j;
         if (outcome !== NONE || inMark !== 0) {
-          countStored(stored, producer, seq, outcome, inMark, inSeen, acked);
+          countStored(stored, producer, seq, outcome, inMark, inSeen, acked, kept !== null);
+          if (kept) countKept(kept, producer, seq, outcome, inMark, inSeen);
         }
         if (outcome !== NONE || outMark !== 0) {
           countDelivered(endToEnd, producer, seq, outcome, outMark, outSeen, acked);
@@ -145,6 +163,7 @@ export function countPipeline(
   addStrays(stored, input);
   addStrays(written, output);
   addStrays(endToEnd, output);
-  for (const hop of hops) hop.out = hop.in - hop.lost;
-  return [stored, consumed, written, endToEnd];
+  const hops = { stored, kept, consumed, written, endToEnd };
+  for (const hop of inHopsOrder(hops)) hop.out = hop.in - hop.lost;
+  return hops;
 }

@@ -6,6 +6,7 @@ import type {
   HopName,
   ProcessedEvent,
   RunStarted,
+  TailSeen,
 } from "../history/events.js";
 import { model, type Feed, type ModelResult } from "./model.test-support.js";
 import { EXAMPLE_LIMIT, EXAMPLE_NAMES, Reconciler } from "./reconcile.js";
@@ -17,6 +18,8 @@ import { EXAMPLE_LIMIT, EXAMPLE_NAMES, Reconciler } from "./reconcile.js";
  * processor did with each chunk of it (re-processings, skips, aborts, lost history lines)
  * and what its output topic or sink holds (losses, duplicates, reorders, aborted records
  * read read_committed). Everything is then fed to the reconciler in a random interleaving.
+ * Some runs also have a tail (what a reader following the input topic saw before part of it
+ * was truncated, plus records it saw at offsets that now hold others): broker-storage.
  */
 
 type Kind = "producer" | "topic" | "sink";
@@ -137,6 +140,25 @@ function scenarioArb(kind: Kind, aborting = false) {
       { maxLength: 3 },
     ),
     processor: processorArb(aborting),
+    /** a reader followed the input topic: it saw every `every`-th record, plus ghosts */
+    tail: fc.option(
+      fc.record({
+        every: fc.integer({ min: 1, max: 3 }),
+        /** records seen at an offset that now holds another record, or nothing */
+        ghosts: fc.array(
+          fc.record({
+            partition: fc.nat(2),
+            at: fc.nat(),
+            producer: fc.constantFrom(0, 2, 10, 5, -1),
+            seq: fc.nat(20),
+          }),
+          { maxLength: 3 },
+        ),
+        /** lines per partition */
+        lines: fc.integer({ min: 1, max: 3 }),
+      }),
+      { freq: 2 },
+    ),
     /** the interleaving of history events and drained records */
     seed: fc.integer(),
   });
@@ -169,6 +191,7 @@ interface Built {
   committed: DrainedRecord[][];
   uncommitted: DrainedRecord[][];
   sink: DrainedRecord[][];
+  tail: TailSeen[] | null;
 }
 
 /** Turns a scenario into its history and the per-partition drains, in offset order. */
@@ -373,7 +396,39 @@ function build(s: Scenario): Built {
   const gone = new Set(s.truncated.map((i) => i % Math.max(total, 1)));
   let position = 0;
   const drained = input.map((list) => list.filter(() => !gone.has(position++)));
-  return { history, input: drained, committed, uncommitted, sink };
+  return { history, input: drained, committed, uncommitted, sink, tail: tailOf(s, input) };
+}
+
+/** What the tail reader saw of the input topic before the truncation, in lines. */
+function tailOf(s: Scenario, input: DrainedRecord[][]): TailSeen[] | null {
+  if (s.tail === null) return null;
+  const { every, ghosts, lines } = s.tail;
+  const seen = input.map((list) =>
+    list
+      .filter((_, i) => i % every === 0)
+      .map((r, i): [number, number, number, number] => [r.offset, r.producer, r.seq, 10 + i * 0.5]),
+  );
+  for (const g of ghosts) {
+    const list = seen[g.partition % seen.length]!;
+    const last = input[g.partition % input.length]!.at(-1)?.offset ?? 0;
+    list.push([g.at % (last + 3), g.producer, g.seq, 7.5]);
+  }
+  const out: TailSeen[] = [];
+  seen.forEach((list, partition) => {
+    const size = Math.max(1, Math.ceil(list.length / lines));
+    for (let i = 0; i < list.length; i += size) {
+      const part = list.slice(i, i + size);
+      out.push({
+        type: "seen",
+        time: Math.max(...part.map((x) => x[3])),
+        partition,
+        records: part.map(([o, p, q]): [number, number, number] => [o, p, q]),
+      });
+    }
+  });
+  // a tail that saw nothing still says the run had one
+  if (out.length === 0) out.push({ type: "seen", time: 0, partition: 0, records: [] });
+  return out;
 }
 
 /** The scenario's events and records in one random interleaving the reconciler accepts. */
@@ -385,7 +440,7 @@ function feedOf(s: Scenario, built: Built): Feed[] {
     [history[i], history[j]] = [history[j]!, history[i]!];
   }
   const streams: Feed[][] = [history.map((event): Feed => ({ kind: "event", event }))];
-  const drains = (kind: Exclude<Feed["kind"], "event">, lists: DrainedRecord[][]) => {
+  const drains = (kind: Exclude<Feed["kind"], "event" | "tail">, lists: DrainedRecord[][]) => {
     for (const list of lists) streams.push(list.map((record): Feed => ({ kind, record })));
   };
   drains("input", built.input);
@@ -394,7 +449,8 @@ function feedOf(s: Scenario, built: Built): Feed[] {
     if (s.processor.uncommittedDrain) drains("uncommitted", built.uncommitted);
   }
   if (s.kind === "sink") drains("sink", built.sink);
-  const feed: Feed[] = [];
+  // every tail line comes before the input drain's records
+  const feed: Feed[] = (built.tail ?? []).map((line): Feed => ({ kind: "tail", line }));
   for (let open = streams.filter((x) => x.length > 0); open.length > 0;) {
     const stream = open[Math.floor(random() * open.length)]!;
     feed.push(stream.shift()!);
@@ -410,7 +466,7 @@ function feedOf(s: Scenario, built: Built): Feed[] {
 function readOnTwoPartitions(feed: Feed[]): boolean {
   const partitionOf = new Map<string, number>();
   for (const f of feed) {
-    if (f.kind === "event") continue;
+    if (f.kind === "event" || f.kind === "tail") continue;
     const id = `${f.kind} ${f.record.producer}:${f.record.seq}`;
     const seen = partitionOf.get(id);
     if (seen !== undefined && seen !== f.record.partition) return true;
@@ -423,6 +479,7 @@ function reconcileFeed(feed: Feed[]) {
   const reconciler = new Reconciler();
   for (const f of feed) {
     if (f.kind === "event") reconciler.addEvent(f.event);
+    else if (f.kind === "tail") reconciler.addTail(f.line);
     else if (f.kind === "input") reconciler.addRecord(f.record);
     else if (f.kind === "sink") reconciler.addSinkRecord(f.record);
     else reconciler.addOutputRecord(f.record, f.kind);
@@ -470,6 +527,7 @@ const COUNTS = [
 /** The counts that can be non-zero at each hop (the others are always 0). */
 const REACHABLE: Record<HopName, (typeof COUNTS)[number][]> = {
   "producer-broker": ["lost", "lostAcked", "lostUnacked", "duplicated", "reordered", "unexpected"],
+  "broker-storage": ["lost", "lostAcked"],
   "broker-consumer": ["lost", "lostAcked", "lostUnacked", "duplicated"],
   "processor-output": [...COUNTS.filter((c) => c !== "lostUnacked")],
   "consumer-sink": ["lost", "lostAcked", "duplicated", "reordered", "unexpected"],
@@ -527,6 +585,7 @@ describe("reconciler against the reference model", () => {
       for (const s of fc.sample(scenarioArb(kind), { numRuns: 300, seed: 42 })) {
         for (const h of model(feedOf(s, build(s))).hops) {
           for (const count of COUNTS) if (h[count] > 0) reached.add(`${h.name} ${count}`);
+          if ((h.lostAfterVisible ?? 0) > 0) reached.add(`${h.name} lostAfterVisible`);
           for (const name of EXAMPLE_NAMES) {
             if (h.examples[name].length === EXAMPLE_LIMIT) reached.add(`${h.name} ${name} full`);
           }
@@ -540,6 +599,7 @@ describe("reconciler against the reference model", () => {
       expected.push(`end-to-end ${full} full`);
     }
     expected.push("broker-consumer duplicated full", "processor-output reordered full");
+    expected.push("broker-storage lostAfterVisible");
     expect(expected.filter((x) => !reached.has(x))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import type { DrainedRecord, HistoryEvent } from "../history/events.js";
+import type { DrainedRecord, HistoryEvent, TailSeen } from "../history/events.js";
 import { Reconciler } from "./reconciler.js";
 import type { Reconciliation } from "./types.js";
 
@@ -25,19 +25,29 @@ import type { Reconciliation } from "./types.js";
  *    committed) but no row; duplicated = rows beyond the copies stored in the input topic (a
  *    producer retry explains a second row, a re-processing does not);
  *  - end-to-end: producer history vs the sink's rows.
+ * A run that recorded a tail (tail.jsonl: what a reader following the input topic saw) with
+ * acks ≠ 0 also has broker-storage, right after producer-broker:
+ *  - broker-storage: in = messages a broker acknowledged (ok, not unconfirmed); lost(Acked) =
+ *    those missing from the input drain, which producer-broker then no longer counts as lost;
+ *    lostAfterVisible = acked messages the tail saw at an offset the drain shows holding
+ *    another record or nothing (a truncated log), with examples (id, partition, offset, time).
+ *    Tail lines must come before the input drain's records.
  * Memory: a byte per message for each of outcome, input copies, ok processings and output
- * copies, plus a bit per output offset for each output drain.
+ * copies, plus a bit per output offset for each output drain; with a tail, 12 bytes per offset
+ * the tail saw.
  *
  * The parts, one idea per file: types.ts (the result's shapes), storage.ts (paged typed
  * arrays keyed by (producer, seq) or offset), tallies.ts (copies read, processings),
  * aborts.ts (reads inside aborted output ranges), examples.ts, one checker per hop
- * (producer-broker.ts, broker-consumer.ts, processor-output.ts, consumer-sink.ts,
- * end-to-end.ts, sharing hop.ts), passes.ts (the walk that feeds every message to the
- * checkers) and reconciler.ts (the streaming Reconciler that ingests events and records).
+ * (producer-broker.ts, broker-storage.ts, broker-consumer.ts, processor-output.ts,
+ * consumer-sink.ts, end-to-end.ts, sharing hop.ts), passes.ts (the walk that feeds every
+ * message to the checkers), visible.ts (what the tail saw, against the drain) and
+ * reconciler.ts (the streaming Reconciler that ingests events and records).
  */
 
 export { Reconciler } from "./reconciler.js";
 export { emptyExamples } from "./examples.js";
+export { type VisibleLoss } from "./types.js";
 export {
   EXAMPLE_LIMIT,
   EXAMPLE_NAMES,
@@ -59,6 +69,11 @@ export interface OutputDrains {
   uncommitted?: Iterable<DrainedRecord>;
   /** the external sink's rows (a run with RunStarted `sink`) */
   sink?: Iterable<DrainedRecord>;
+  /**
+   * what a reader following the input topic saw (tail.jsonl); given, even empty, it has the
+   * broker-storage hop judged (acks ≠ 0)
+   */
+  tail?: Iterable<TailSeen>;
 }
 
 export function reconcile(
@@ -67,6 +82,8 @@ export function reconcile(
   output: OutputDrains = {},
 ): Reconciliation {
   const reconciler = new Reconciler();
+  if (output.tail !== undefined) reconciler.judgeStorage();
+  for (const line of output.tail ?? []) reconciler.addTail(line);
   for (const e of history) reconciler.addEvent(e);
   for (const r of records) reconciler.addRecord(r);
   for (const r of output.committed ?? []) reconciler.addOutputRecord(r, "committed");

@@ -7,11 +7,12 @@ import type {
   SendCompleted,
   WorkerEvent,
   DrainedRecord,
+  TailSeen,
 } from "../history/events.js";
 import { AbortTracker } from "./aborts.js";
-import { copyExamples } from "./examples.js";
 import { compareStrings, isIndex } from "./ids.js";
-import { countHop, countPipeline, type Stage } from "./passes.js";
+import { countInputHops, countPipeline, inHopsOrder, type Stage } from "./passes.js";
+import { VisibleLog } from "./visible.js";
 import { FAIL, OK, OUTCOME_CODE, OutcomeLog, PENDING, UNKNOWN } from "./storage.js";
 import { ProcessingLog, RecordTally } from "./tallies.js";
 import type {
@@ -28,6 +29,10 @@ import type {
 /** Streams history events and drained records in any order; `result()` at the end. */
 export class Reconciler {
   private readonly outcomes = new OutcomeLog();
+  /** what the tail reader saw; null when the run recorded no tail */
+  private visible: VisibleLog | null = null;
+  /** an input drain record was added: no tail line may follow */
+  private drained = false;
   private readonly input = new RecordTally();
   private readonly output = new RecordTally();
   private readonly processings = new ProcessingLog();
@@ -73,9 +78,32 @@ export class Reconciler {
     this.lastTime = Math.max(this.lastTime ?? e.time, e.time);
   }
 
+  /**
+   * The run recorded a tail (tail.jsonl, possibly empty): judge the broker-storage hop (when
+   * acks ≠ 0). Implied by addTail.
+   */
+  judgeStorage(): void {
+    this.visible ??= new VisibleLog();
+  }
+
+  /**
+   * One line of the tail: what a reader following the input topic saw. Every tail line must
+   * come before the input drain's records (each drained record clears what was seen at its
+   * offset).
+   */
+  addTail(line: TailSeen): void {
+    if (this.drained) {
+      throw new Error("tail lines must be added before the input topic's drained records");
+    }
+    this.judgeStorage();
+    this.visible!.addLine(line);
+  }
+
   /** A record of the run's input topic (read_committed drain). */
   addRecord(r: DrainedRecord): void {
     this.input.add(r);
+    this.drained = true;
+    this.visible?.addDrained(r);
   }
 
   /**
@@ -137,11 +165,15 @@ export class Reconciler {
     const toSink = this.run?.sink !== undefined;
     const pipeline = this.run?.topics.output !== undefined || toSink;
     const stage = toSink ? "consumer-sink" : "processor-output";
+    // broker-storage needs a broker's ack, and a tail to say the run judges it
+    const storage = this.visible !== null && !acksZero;
     return {
       run: this.run,
       messages: countMessages(this.outcomes, acksZero),
       faults: this.faults.map((f) => ({ ...f })),
-      hops: pipeline ? this.pipelineHops(acksZero, stage) : this.producerHops(acksZero),
+      hops: pipeline
+        ? this.pipelineHops(acksZero, stage, storage)
+        : this.producerHops(acksZero, storage),
       processor: pipeline ? this.processorSummary() : null,
       complete: this.end !== null,
       endReason: this.end?.reason ?? null,
@@ -162,13 +194,14 @@ export class Reconciler {
   }
 
   /** No processor stage: end to end is judged on the input topic. */
-  private producerHops(acksZero: boolean): HopCounts[] {
-    const input = countHop("producer-broker", this.outcomes, this.input, acksZero);
-    const endToEnd = { ...input, name: "end-to-end" as const, examples: copyExamples(input) };
-    return [input, endToEnd];
+  private producerHops(acksZero: boolean, storage: boolean): HopCounts[] {
+    const hops = countInputHops(this.outcomes, this.input, acksZero, storage);
+    const kept = hops.find((h) => h.name === "broker-storage");
+    if (kept) this.addVisible(kept);
+    return hops;
   }
 
-  private pipelineHops(acksZero: boolean, stage: Stage): HopCounts[] {
+  private pipelineHops(acksZero: boolean, stage: Stage, storage: boolean): HopCounts[] {
     const hops = countPipeline(
       {
         outcomes: this.outcomes,
@@ -178,13 +211,22 @@ export class Reconciler {
       },
       acksZero,
       stage,
+      storage,
     );
-    for (const hop of [hops[2], hops[3]]) {
+    for (const hop of [hops.written, hops.endToEnd]) {
       hop.abortedReads = this.aborts.reads;
       hop.abortedVisible = this.aborts.visible;
       hop.examples.abortedReads = this.aborts.examples.list();
     }
-    return hops;
+    if (hops.kept) this.addVisible(hops.kept);
+    return inHopsOrder(hops);
+  }
+
+  /** broker-storage: what the tail reader saw and the drain lost. */
+  private addVisible(kept: HopCounts): void {
+    const found = this.visible?.lostAfterVisible(this.outcomes);
+    kept.lostAfterVisible = found?.count ?? 0;
+    kept.lostAfterVisibleExamples = found?.examples ?? [];
   }
 
   private processorSummary(): ProcessorSummary {

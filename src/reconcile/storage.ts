@@ -129,6 +129,12 @@ export class OutcomeLog {
     return [...this.producers.keys()];
   }
 
+  /** The outcome code of one message; NONE if never invoked. */
+  codeOf(producer: number, seq: number): number {
+    const index = Math.floor(seq / PAGE_SIZE);
+    return this.producers.get(producer)?.page(index)?.[seq - index * PAGE_SIZE] ?? NONE;
+  }
+
   /** How many messages hold each outcome code: index = code, NONE included. */
   codeCounts(): number[] {
     const counts = [0, 0, 0, 0, 0];

@@ -46,6 +46,23 @@ export interface HopCounts {
   unexpected: number;
   /** up to EXAMPLE_LIMIT ids each, smallest first (by producer, then seq) */
   examples: Examples;
+  /**
+   * broker-storage only: acked messages a reader following the input topic during the run saw
+   * at an offset that the final drain shows holding another record or nothing: the log was
+   * truncated after they were visible (a leader change). Informational: those still missing
+   * are in lostAcked.
+   */
+  lostAfterVisible?: number;
+  /** broker-storage only: up to EXAMPLE_LIMIT of them, smallest id first, with where and when */
+  lostAfterVisibleExamples?: VisibleLoss[];
+}
+
+/** An acked message a tail reader saw at (partition, offset), `time` ms into the run. */
+export interface VisibleLoss {
+  id: string;
+  partition: number;
+  offset: number;
+  time: number;
 }
 
 export interface MessageTotals {

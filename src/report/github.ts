@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import type { Report } from "./report.js";
+import { visibleLossNotes } from "./table.js";
 
 /**
  * In GitHub Actions: a Markdown table in the job's step summary, and one `::error` annotation
@@ -39,6 +40,7 @@ export function githubSummary(report: Report): string {
     "| --- | --: | --: | --: | --: | --: | --: | --: | :-: |",
     ...rows,
     "",
+    ...visibleLossNotes(report).map((n) => `- ${n}`),
     ...report.violations.map(
       (v) =>
         `- **${v.hop}**: ${v.count} = ${v.value}, must be 0${v.examples.length ? ` (e.g. ${v.examples.join(", ")})` : ""}`,

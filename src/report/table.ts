@@ -4,6 +4,7 @@ import type { Report } from "./report.js";
 
 const HOP_TITLES: Record<string, string> = {
   "producer-broker": "producer → broker",
+  "broker-storage": "broker storage",
   "broker-consumer": "broker → consumer",
   "processor-output": "processor → output",
   "consumer-sink": "consumer → sink",
@@ -70,6 +71,7 @@ export function renderTable(report: Report): string {
         `read_committed readers must not see them)`,
     );
   }
+  lines.push(...visibleLossNotes(report));
   for (const v of report.violations) {
     const ids = v.examples.length > 0 ? ` e.g. ${v.examples.join(", ")}` : "";
     lines.push(chalk.red(`✗ ${v.hop}: ${v.count} = ${v.value}, must be 0${ids}`));
@@ -79,6 +81,27 @@ export function renderTable(report: Report): string {
   lines.push(verdictLine(report));
   return lines.join("\n");
 }
+
+/**
+ * One note per hop whose acked messages a tail reader saw and the final drain no longer has
+ * at that offset (broker-storage): the proof that a leader change truncated the log.
+ */
+export function visibleLossNotes(report: Report): string[] {
+  return report.hops
+    .filter((h) => (h.lostAfterVisible ?? 0) > 0)
+    .map((h) => {
+      const shown = (h.lostAfterVisibleExamples ?? []).slice(0, VISIBLE_SHOWN);
+      const where = shown
+        .map((e) => `${e.id} at partition ${e.partition} offset ${e.offset}, seen at ${ms(e.time)}`)
+        .join("; ");
+      return (
+        `${h.name}: ${h.lostAfterVisible} acked message(s) lost after being visible` +
+        (where ? ` (e.g. ${where})` : "")
+      );
+    });
+}
+
+const VISIBLE_SHOWN = 3;
 
 /** The last line; a pass with relaxed checks is never shown as a plain pass. */
 export function verdictLine(report: Report): string {

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { readDrainBatches, readHistory } from "../history/reader.js";
+import { readDrainBatches, readHistory, readTail } from "../history/reader.js";
 import { Reconciler, type OutputIsolation } from "../reconcile/reconcile.js";
 import { claimWarnings } from "../profiles/claim-warnings.js";
 import { judge } from "../reconcile/verdict.js";
@@ -25,8 +25,9 @@ export function processorHistories(dir: string): string[] {
 /**
  * Re-judges a run from its files alone: run.json, history.jsonl, every processor history,
  * a complete drain.jsonl, for a run with an output topic its two drains
- * (the read_uncommitted one is optional: it only shows whether aborts were visible), and for
- * a run with a sink drain-sink.jsonl.
+ * (the read_uncommitted one is optional: it only shows whether aborts were visible), for
+ * a run with a sink drain-sink.jsonl, and tail.jsonl when the run had a tail reader (then
+ * broker-storage is judged, for acks ≠ 0).
  */
 export async function judgeRunDir(dir: string, warnings: string[] = []): Promise<Report> {
   const info = readRunInfo(dir);
@@ -36,6 +37,12 @@ export async function judgeRunDir(dir: string, warnings: string[] = []): Promise
   for await (const event of readHistory(files.history)) reconciler.addEvent(event);
   for (const file of processorHistories(dir)) {
     for await (const event of readHistory(file)) reconciler.addEvent(event);
+  }
+  // The tail (absent in older runs) goes before the input drain: each drained record clears
+  // what the tail saw at its offset. Its presence is what has broker-storage judged.
+  if (fs.existsSync(files.tail)) {
+    reconciler.judgeStorage();
+    for await (const line of readTail(files.tail)) reconciler.addTail(line);
   }
   for await (const batch of readDrainBatches(files.drain)) {
     for (const record of batch) reconciler.addRecord(record);

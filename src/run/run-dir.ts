@@ -29,6 +29,8 @@ export const runFiles = (dir: string) => ({
   drainOutput: path.join(dir, "drain-output.jsonl"),
   drainOutputUncommitted: path.join(dir, "drain-output-uncommitted.jsonl"),
   drainSink: path.join(dir, "drain-sink.jsonl"),
+  /** what a reader following the input topic saw during the run (absent in older runs) */
+  tail: path.join(dir, "tail.jsonl"),
   report: path.join(dir, "report.json"),
 });
 
