@@ -141,13 +141,15 @@ function pidOf(nodeId: number): number {
   return Number(fs.readFileSync(path.join(stackDir, `kafka-${nodeId}`, "kafka.pid"), "utf8"));
 }
 
+/** Running: not gone and not a zombie (a killed node may wait as Z for its parent to reap it). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
 }
 
 function clusterIdOf(nodeId: number): string {
