@@ -1,4 +1,3 @@
-import path from "node:path";
 import { processorChunk } from "../workload/batches.js";
 import { TailReader } from "../workload/tail.js";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -379,7 +378,7 @@ async function startTail(
     runId: info.runId,
     topic: info.topics.input,
     groupId: `${info.prefix}-tail`,
-    file: path.join(ctx.dir, "tail.jsonl"),
+    file: runFiles(ctx.dir).tail,
     clock,
   });
 }
