@@ -148,8 +148,12 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false; // gone meanwhile
+  }
 }
 
 function clusterIdOf(nodeId: number): string {
