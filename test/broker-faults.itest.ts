@@ -7,35 +7,21 @@
  *    an idempotent producer;
  *  - an exactly-once pipeline survives a paused transaction coordinator and a killed leader.
  */
-import { execFile } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Report } from "../src/report/report.js";
 import { hop, runCli, writeProfile } from "./helpers.js";
+import { sideStack, upAroundTests } from "./side-stack.js";
 
-const STACK = fileURLToPath(new URL("../bin/stack.js", import.meta.url));
-const work = fs.mkdtempSync(path.join(os.tmpdir(), "kc-broker-faults-"));
+const side = sideStack(1000, "broker-faults");
+const { work } = side;
 const env = {
-  KAFKA_CHAOS_STACK_DIR: path.join(work, "stack"),
+  KAFKA_CHAOS_STACK_DIR: side.env.KAFKA_CHAOS_STACK_DIR,
   KAFKA_CHAOS_PORT_OFFSET: "1000",
 };
-const BOOTSTRAP = "127.0.0.1:10092,127.0.0.1:10093,127.0.0.1:10094";
-const TOXIPROXY = "http://127.0.0.1:9474";
-
-function stack(...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [STACK, ...args],
-      { env: { ...process.env, ...env }, timeout: 150_000 },
-      (err, stdout, stderr) =>
-        err ? reject(new Error(`stack ${args[0]}: ${stderr}`)) : resolve(stdout),
-    );
-  });
-}
+const BOOTSTRAP = side.bootstrap;
+const TOXIPROXY = side.toxiproxy;
 
 let runs = 0;
 
@@ -103,15 +89,7 @@ faults:
 }
 
 describe("broker faults on a 3-node cluster (replication through Toxiproxy)", () => {
-  beforeAll(async () => {
-    const out = await stack("up", "--brokers", "3");
-    expect(out).toContain(`KAFKA_CHAOS_BOOTSTRAP=${BOOTSTRAP}`);
-  }, 180_000);
-
-  afterAll(async () => {
-    await stack("down").catch(() => {});
-    fs.rmSync(work, { recursive: true, force: true });
-  }, 120_000);
+  upAroundTests(side);
 
   it("acks=1: the leader killed while its followers lag loses acked writes at broker storage, exit 1", async () => {
     const { code, report } = await run3("acks1-leader-failover");

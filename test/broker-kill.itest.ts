@@ -7,38 +7,19 @@
  * The 3-node stack runs beside the 1-node test stack: its own state directory and ports shifted
  * by KAFKA_CHAOS_PORT_OFFSET, so nothing of the other stack is touched.
  */
-import { execFile } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Report } from "../src/report/report.js";
 import { spawnCli, writeProfile } from "./helpers.js";
+import { sideStack, upAroundTests } from "./side-stack.js";
 
-const STACK = fileURLToPath(new URL("../bin/stack.js", import.meta.url));
-const work = fs.mkdtempSync(path.join(os.tmpdir(), "kc-3node-"));
-const env = {
-  ...process.env,
-  KAFKA_CHAOS_STACK_DIR: path.join(work, "stack"),
-  KAFKA_CHAOS_PORT_OFFSET: "1000",
-};
-const BOOTSTRAP = "127.0.0.1:10092,127.0.0.1:10093,127.0.0.1:10094";
-const TOXIPROXY = "http://127.0.0.1:9474";
+const side = sideStack(1000, "3node");
+const { work, env } = side;
+const BOOTSTRAP = side.bootstrap;
+const TOXIPROXY = side.toxiproxy;
 const VICTIM = 2;
-
-function stack(command: string, ...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [STACK, command, ...args],
-      { env, timeout: 150_000 },
-      (err, stdout, stderr) =>
-        err ? reject(new Error(`stack ${command}: ${stderr}`)) : resolve(stdout),
-    );
-  });
-}
 
 /** ok completions in the run's history so far. */
 function oks(history: string): number {
@@ -47,15 +28,7 @@ function oks(history: string): number {
 }
 
 describe("a broker killed on a 3-node cluster (RF 3, min ISR 2, acks=all)", () => {
-  beforeAll(async () => {
-    const out = await stack("up", "--brokers", "3");
-    expect(out).toContain(`KAFKA_CHAOS_BOOTSTRAP=${BOOTSTRAP}`);
-  }, 150_000);
-
-  afterAll(async () => {
-    await stack("down").catch(() => {});
-    fs.rmSync(work, { recursive: true, force: true });
-  }, 120_000);
+  upAroundTests(side);
 
   it("kill -9 of one broker mid-run and left down: no acked write reported lost, exit 0", async () => {
     const profile = writeProfile(`
