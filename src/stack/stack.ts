@@ -130,6 +130,14 @@ export async function up(opts: UpOptions): Promise<StackInfo & { started: boolea
   await ensureReplicationProxies(nodes);
   for (const n of down) launchNode(libs, n);
   if (down.length > 0) started = true;
+  // A node left paused (a broker fault of a run that was killed) would never become ready.
+  for (const n of nodes) {
+    const pid = livePid(n.pidFile);
+    if (pid !== undefined && isPaused(pid)) {
+      log(`resuming paused Kafka node ${n.nodeId}`);
+      process.kill(pid, "SIGCONT");
+    }
+  }
   const info = { ...stackInfo(nodes), ...(secure ? { secure } : {}) };
   writeState(info);
   await waitReady(nodes, deadline, timeoutMs);
