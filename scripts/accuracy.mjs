@@ -227,12 +227,41 @@ const CLEAN = BUILT_IN.map((profile) => ({
   clean: true,
 }));
 
-/** Rows of the design's table that need broker faults (isolate, kill) the tool does not have yet. */
-const SKIPPED = [
-  "acks=1, RF 3, min ISR 1, claims at-least-once + isolate the leader, then kill it: lost acked at broker storage, violation (exit 1)",
-  "acks=all, RF 3, min ISR 2 + isolate the leader, then kill it: 0 lost acked (NotEnoughReplicas = fail outcomes), pass",
+/**
+ * The broker-storage rows: they need a cluster of 3 brokers whose replication goes through
+ * Toxiproxy (the local stack with --brokers 3), and their own message counts (their faults are
+ * placed in time). Run when KAFKA_CHAOS_BOOTSTRAP names three brokers.
+ */
+const REPLICATED = [
+  {
+    id: "acks1-leader-failover/default",
+    profile: "acks1-leader-failover",
+    messages: 30000,
+    expectExit: 1,
+    checks: ["producer-broker.lostAcked == 0"],
+    effects: ["broker-storage.lostAcked > 0"],
+  },
+  {
+    id: "acks-all-failover/slow-replication+kill",
+    profile: path.join(HERE, "acks-all-failover.yaml"),
+    messages: 30000,
+    expectExit: 0,
+    checks: ["*.lostAcked == 0"],
+    effects: [],
+  },
+  {
+    id: "replicated-at-least-once/kill-leader",
+    profile: "replicated-at-least-once",
+    messages: 20000,
+    expectExit: 0,
+    checks: ["*.lostAcked == 0"],
+    effects: [],
+  },
 ];
-const SKIP_REASON = "need broker faults (isolate, kill) that do not exist yet";
+const THREE_BROKERS = (process.env.KAFKA_CHAOS_BOOTSTRAP ?? "").split(",").length >= 3;
+const SKIPPED = THREE_BROKERS ? [] : REPLICATED.map((s) => s.id);
+const SKIP_REASON =
+  "need a cluster of 3 brokers: KAFKA_CHAOS_BOOTSTRAP naming them (npm run stack:up -- --brokers 3)";
 
 // ---------------------------------------------------------------------------------------------
 // Predicates: "hop.count op value", hop may be "*".
@@ -549,6 +578,7 @@ try {
 const scenarios = [
   ...MATRIX.map((s) => ({ ...s, planned: repeats })),
   ...CLEAN.map((s) => ({ ...s, planned: cleanRepeats })),
+  ...(THREE_BROKERS ? REPLICATED.map((s) => ({ ...s, planned: repeats })) : []),
 ].filter((s) => s.planned > 0 && (!only || only.test(s.id)));
 for (const s of scenarios) {
   s.faultText = s.faults ? s.faults.join(" + ") : `${(await defaultFaults(s.profile)).join(" + ")}`;
@@ -664,7 +694,7 @@ for (const [i, { scenario: s, repeat }] of queue.entries()) {
     "--profile",
     profileLabel(s.profile),
     "--messages",
-    String(messages),
+    String(s.messages ?? messages),
     "--seed",
     String(seed),
   ];
