@@ -250,6 +250,22 @@ const REPLICATED = [
     effects: [],
   },
   {
+    id: "idempotent-failover/kill-leader",
+    profile: path.join(HERE, "idempotent-failover.yaml"),
+    messages: 20000,
+    expectExit: 0,
+    checks: ["*.lostAcked == 0", "*.duplicated == 0"],
+    effects: [],
+  },
+  {
+    id: "exactly-once-replicated/pause-coordinator+kill-leader",
+    profile: path.join(HERE, "exactly-once-replicated.yaml"),
+    messages: 10000,
+    expectExit: 0,
+    checks: E2E_EXACTLY_ONCE,
+    effects: [],
+  },
+  {
     id: "replicated-at-least-once/kill-leader",
     profile: "replicated-at-least-once",
     messages: 20000,
