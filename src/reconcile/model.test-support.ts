@@ -19,8 +19,8 @@ import type { VisibleLoss } from "./types.js";
  *  - records without a valid identity are listed after the other unexpected ids;
  *  - broker-consumer lets one ok processing of a message missing from the input drain go
  *    free (duplicated = processings beyond max(stored copies, 1));
- *  - lostAfterVisible shows, for each message, its first sighting by (partition, offset), at
- *    the earliest time it was seen there (ms rounded).
+ *  - lostAfterVisible shows, for each acked message missing from the input drain, its first
+ *    sighting by (partition, offset), at the earliest time it was seen there (ms rounded).
  */
 
 /** One step of what the reconciler was fed, in the order it was fed. */
@@ -229,7 +229,7 @@ function keptHop(
     hop.in++;
     if ((input.copies.get(k) ?? 0) === 0) hop.lose(id, true);
   }
-  // sightings of acked messages at an offset the drain does not show holding them
+  // sightings of acked messages missing from the drain, at an offset it does not show holding them
   const drained = new Set(
     inputRecords.map((r) => `${r.partition}@${r.offset}=${r.producer}/${r.seq}`),
   );
@@ -240,6 +240,7 @@ function keptHop(
     for (const [offset, producer, seq] of line.records) {
       if (!isIndex(offset) || !isIndex(producer) || !isIndex(seq)) continue;
       if (sent.get(key(producer, seq)) !== "ok") continue;
+      if ((input.copies.get(key(producer, seq)) ?? 0) > 0) continue; // kept, somewhere
       const at = `${line.partition}@${offset}=${producer}/${seq}`;
       if (drained.has(at)) continue;
       const was = sightings.get(at);

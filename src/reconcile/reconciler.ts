@@ -224,7 +224,9 @@ export class Reconciler {
 
   /** broker-storage: what the tail reader saw and the drain lost. */
   private addVisible(kept: HopCounts): void {
-    const found = this.visible?.lostAfterVisible(this.outcomes);
+    const found = this.visible?.lostAfterVisible(this.outcomes, (producer, seq) =>
+      this.input.copies(producer, seq),
+    );
     kept.lostAfterVisible = found?.count ?? 0;
     kept.lostAfterVisibleExamples = found?.examples ?? [];
   }

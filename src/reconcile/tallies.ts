@@ -2,6 +2,7 @@ import { messageId, type DrainedRecord } from "../history/events.js";
 import { compareIds, compareStrings, isIndex } from "./ids.js";
 import {
   bump,
+  copiesOf,
   COUNT_MASK,
   COUNT_OVERFLOW,
   newSeen,
@@ -48,6 +49,15 @@ export class RecordTally {
 
   seen(producer: number): ProducerSeen | undefined {
     return this.producers.get(producer);
+  }
+
+  /** Copies of one message read at this hop. */
+  copies(producer: number, seq: number): number {
+    const seen = this.producers.get(producer);
+    if (!seen) return 0;
+    const index = Math.floor(seq / PAGE_SIZE);
+    const mark = seen.counts.pageFor(index)[seq - index * PAGE_SIZE]!;
+    return copiesOf(mark, seq, seen);
   }
 
   producerIds(): number[] {

@@ -6,9 +6,10 @@ import { EXAMPLE_LIMIT, type VisibleLoss } from "./types.js";
 /**
  * What a reader following the input topic during the run (read_uncommitted, tail.jsonl) saw,
  * by (partition, offset), checked against the final drain: an acked message seen at an offset
- * that the drain shows holding another record, or nothing, was lost after being visible, the
- * proof that a leader change truncated the log (whether the message is gone or was written
- * again elsewhere by a retry).
+ * that the drain shows holding another record, or nothing, and found nowhere in the drain, was
+ * lost after being visible, the proof that a leader change truncated the log. One the drain
+ * still holds elsewhere is not: a read_uncommitted reader also sees a copy in a transaction
+ * that was aborted and retried, and a copy a retry wrote again.
  *
  * Memory: 12 bytes per offset seen (producer + 1, seq and time, each a Uint32 in pages by
  * offset); a drained record that matches what was seen at its offset clears it. Identities
@@ -145,17 +146,21 @@ export class VisibleLog {
   }
 
   /**
-   * Acked messages seen at an offset the drain does not show holding them: how many
+   * Acked messages seen at an offset the drain does not show holding them, and missing from the
+   * drain (`drained` gives a message's copies there): how many
    * (distinct messages) and the smallest ids, each with its first such sighting.
    */
-  lostAfterVisible(outcomes: OutcomeLog): { count: number; examples: VisibleLoss[] } {
+  lostAfterVisible(
+    outcomes: OutcomeLog,
+    drained: (producer: number, seq: number) => number,
+  ): { count: number; examples: VisibleLoss[] } {
     const counted = new Map<number, PagedBits>();
     const examples = new SmallestSightings();
     let count = 0;
     const partitions = [...this.partitions.keys()].sort((a, b) => a - b);
     for (const partition of partitions) {
       for (const [offset, [producer, seq, time]] of this.partitions.get(partition)!.unmatched()) {
-        if (outcomes.codeOf(producer, seq) !== OK) continue;
+        if (outcomes.codeOf(producer, seq) !== OK || drained(producer, seq) > 0) continue;
         let bits = counted.get(producer);
         if (!bits) {
           bits = new PagedBits();
