@@ -6,6 +6,7 @@ import { cleanupCommand } from "./cleanup.js";
 import { compareCommand } from "./compare.js";
 import { doctorCommand } from "./doctor.js";
 import { profilesCommand } from "./profiles.js";
+import { reportCommand } from "./report.js";
 import { reconcileCommand, runCommand } from "./run.js";
 
 const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
@@ -149,6 +150,13 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option("--json <file>", "write the JSON report to a file, or - for stdout")
     .option("--junit <file>", "write a JUnit XML report (one test case per hop)")
     .action(async (dir: string, opts) => setCode(await reconcileCommand(dir, opts)));
+
+  program
+    .command("report")
+    .description("(re)build a run's self-contained HTML report (report.html) from its directory")
+    .argument("<run-dir>")
+    .option("--html <file>", "write it here instead of <run-dir>/report.html")
+    .action(async (dir: string, opts) => setCode(await reportCommand(dir, opts)));
 
   program
     .command("profiles")

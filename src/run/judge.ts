@@ -5,6 +5,7 @@ import { Reconciler, type OutputIsolation } from "../reconcile/reconcile.js";
 import { claimWarnings } from "../profiles/claim-warnings.js";
 import { judge } from "../reconcile/verdict.js";
 import { buildReport, type Report } from "../report/report.js";
+import { writeRunHtml } from "./html.js";
 import { readRunInfo, runFiles } from "./run-dir.js";
 
 /** The output topic's drains, next to drain.jsonl (the input topic's, read_committed). */
@@ -72,6 +73,10 @@ export async function judgeRunDir(dir: string, warnings: string[] = []): Promise
     warnings,
   );
   fs.writeFileSync(files.report, `${JSON.stringify(report, null, 2)}\n`);
+  // The HTML report is a view of the verdict: failing to draw it must not lose the verdict.
+  await writeRunHtml(dir, report, processorHistories(dir)).catch((err: Error) =>
+    console.error(`kafka-chaos: report.html not written: ${err.message}`),
+  );
   return report;
 }
 
