@@ -3,8 +3,10 @@ import path from "node:path";
 import chalk from "chalk";
 import Table from "cli-table3";
 import { applyOverrides, loadProfile } from "../profiles/load.js";
+import { renderComparePage } from "../report/html/compare-page.js";
 import { produceStats, type ProduceStats } from "../report/latency.js";
 import type { Report } from "../report/report.js";
+import { HTML_REPORT } from "../run/html.js";
 import { runFiles } from "../run/run-dir.js";
 import { runChaos } from "../run/run.js";
 import { connectionFrom, type ConnectionFlags } from "../workload/connection.js";
@@ -28,6 +30,8 @@ interface CompareFlags extends ConnectionFlags {
 interface Row {
   report: Report;
   stats: ProduceStats;
+  /** the run's directory */
+  dir?: string;
 }
 
 /**
@@ -72,16 +76,36 @@ export async function compareCommand(flags: CompareFlags): Promise<number> {
         ...(stallLimitMs === undefined ? {} : { stallLimitMs }),
       });
       if (result.interrupted) return INTERRUPTED;
-      rows.push({ report: result.report, stats: await produceStats(runFiles(result.dir).history) });
+      rows.push({
+        report: result.report,
+        stats: await produceStats(runFiles(result.dir).history),
+        dir: result.dir,
+      });
     }
   } finally {
     process.off("SIGINT", onSignal);
   }
-  const json = `${JSON.stringify(rows, null, 2)}\n`;
+  const page = path.join(outRoot, "report.html");
+  fs.writeFileSync(
+    page,
+    renderComparePage(
+      rows.map((r) => ({
+        ...r,
+        link: `${encodeURIComponent(path.basename(r.dir ?? r.report.profile))}/${HTML_REPORT}`,
+      })),
+      seed,
+    ),
+  );
+  const json = `${JSON.stringify(
+    rows.map(({ report, stats }) => ({ report, stats })),
+    null,
+    2,
+  )}\n`;
   if (flags.json === "-") process.stdout.write(json);
   else {
     console.log(renderComparison(rows, seed));
     if (flags.json) fs.writeFileSync(flags.json, json);
+    console.error(`report: ${page}`);
   }
   return rows.every((r) => r.report.verdict === "pass") ? 0 : 1;
 }

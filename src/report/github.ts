@@ -36,6 +36,8 @@ export function githubSummary(report: Report): string {
     "",
     `Run \`${report.runId}\`, seed ${report.seed}; faults: ${faults}.`,
     "",
+    "Timeline, example ids and errors: `report.html` in the run directory (upload it as an artifact).",
+    "",
     "| hop | in | out | lost | lost acked | duplicated | aborted reads | reordered | ok |",
     "| --- | --: | --: | --: | --: | --: | --: | --: | :-: |",
     ...rows,

@@ -131,7 +131,7 @@ function barChart(id, title, yLabel, groups) {
       groups.forEach(function (g2, j2) { cols[j2].push(j2 === j ? g.values[i] : null); });
     });
   });
-  var bars = uPlot.paths.bars({ size: [0.9, Infinity] });
+  var bars = uPlot.paths.bars({ size: [0.9, 120] });
   var u = new uPlot({
     title: title,
     width: widthOf(el),

@@ -51,7 +51,7 @@ export function renderComparePage(entries: CompareEntry[], seed: number): string
         className: report.verdict === "violation" ? "bad" : undefined,
         cells: [
           e(report.profile),
-          e(report.claims),
+          `<span class="text">${e(report.claims)}</span>`,
           String(stats.throughput),
           String(stats.p50Ms),
           String(stats.p99Ms),
