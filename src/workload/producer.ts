@@ -43,6 +43,10 @@ export interface ProducerOptions {
   refusals?: RefusalWatch;
 }
 
+/** How long a transaction whose commit failed is worked on before it counts as unknown. */
+const RESOLVE_MS = 60_000;
+const RESOLVE_RETRY_MS = 1000;
+
 /**
  * Sends the producer's messages in batches, one send at a time, recording invoke → ok/fail/unknown
  * for each batch. Sends are not overlapped: concurrent send() calls may be reordered inside the
@@ -184,14 +188,33 @@ class ProducerClient {
       // Not connected: no record of this batch left the client.
       return refused(err, { partitions, beforeSend: true });
     }
+    if (settings.idempotent) return this.sendIdempotently(producer, from, to, record);
     try {
       const meta = await producer.send(record);
       return this.acknowledged(from, to, meta);
     } catch (err) {
-      if (settings.idempotent) await this.discard();
       // Unknown unless the error proves that nothing of the batch was stored (outcome.ts).
       return refused(err, { partitions });
     }
+  }
+
+  /**
+   * One send per partition (see eachPartition): partitions acknowledged are ok, the others
+   * unknown (unconfirmed), the whole batch refused only when every partition's send threw.
+   */
+  private async sendIdempotently(
+    producer: kafkajs.Producer,
+    from: number,
+    to: number,
+    record: kafkajs.ProducerRecord,
+  ): Promise<SendResult> {
+    const { meta, errors } = await eachPartition(record, (r) => producer.send(r));
+    if (errors.length === 0) return this.acknowledged(from, to, meta);
+    await this.discard();
+    const partitions = this.plan.partitionsOf(from, to).length;
+    if (meta.length === 0) return refused(errors[0], { partitions });
+    const acked = this.acknowledged(from, to, meta);
+    return { ...acked, detail: { ...acked.detail, error: describeError(errors[0]) } };
   }
 
   /**
@@ -246,7 +269,10 @@ class ProducerClient {
     let tx: kafkajs.Transaction | undefined;
     try {
       tx = await (await this.connected()).transaction();
-      meta = await tx.send(record);
+      const open = tx;
+      const sent = await eachPartition(record, (r) => open.send(r));
+      if (sent.errors.length > 0) throw sent.errors[0];
+      meta = sent.meta;
     } catch (err) {
       await tx?.abort().catch(() => {});
       await this.discard();
@@ -276,7 +302,7 @@ class ProducerClient {
     }
   }
 
-  /** A new producer with the same transactional id finishes the old transaction; then look. */
+  /** Whether a transaction whose commit failed committed: see finishAndLook. */
   private async resolveCommit(
     from: number,
     to: number,
@@ -286,24 +312,41 @@ class ProducerClient {
     const offsets = offsetsOf(meta);
     const resolve = this.opts.resolveInDoubt;
     if (!offsets || !resolve) return { outcome: "unknown", detail: { error } };
-    try {
-      await initTransactions(await this.connected());
-    } catch {
-      return { outcome: "unknown", detail: { offsets, error } };
-    }
-    const fate = await resolve({
+    // A coordinator that is paused, moving or electing answers nothing for a while: keep
+    // trying to finish the transaction and look, within RESOLVE_MS, before calling it unknown.
+    const deadline = Date.now() + RESOLVE_MS;
+    const doubt = {
       topic: this.opts.topic,
       offsets,
       runId: this.opts.runId,
       producer: this.opts.producerId,
       from,
-    });
-    if (fate === "committed") {
-      const acked = this.acknowledged(from, to, meta);
-      return { ...acked, detail: { ...acked.detail, resolved: fate } };
+    };
+    for (;;) {
+      const fate = await this.finishAndLook(doubt, resolve);
+      if (fate === "committed") {
+        const acked = this.acknowledged(from, to, meta);
+        return { ...acked, detail: { ...acked.detail, resolved: fate } };
+      }
+      if (fate === "aborted") return { outcome: "fail", detail: { error, resolved: fate } };
+      if (Date.now() > deadline || this.opts.signal.aborted) break;
+      await sleep(RESOLVE_RETRY_MS);
     }
-    if (fate === "aborted") return { outcome: "fail", detail: { error, resolved: fate } };
     return { outcome: "unknown", detail: { offsets, error } };
+  }
+
+  /** A new producer with the same transactional id finishes the old transaction; then look. */
+  private async finishAndLook(
+    doubt: InDoubt,
+    resolve: (doubt: InDoubt) => Promise<Fate>,
+  ): Promise<Fate> {
+    try {
+      await initTransactions(await this.connected());
+    } catch {
+      await this.discard();
+      return undefined;
+    }
+    return resolve(doubt);
   }
 
   private async connected(): Promise<kafkajs.Producer> {
@@ -360,6 +403,38 @@ function count(progress: Progress, result: SendResult, n: number): void {
     progress.unknown += unconfirmed;
   } else if (result.outcome === "fail") progress.failed += n;
   else progress.unknown += n;
+}
+
+/**
+ * A batch sent as one send() per partition, all at once. kafkajs keeps the responses of a
+ * multi-partition send per broker and, on a retry after a leader change, recomputes which
+ * broker leads each partition: a partition that moved to a broker that already answered is
+ * never sent (tulios/kafkajs#1303), and one that moved to a broker without an answer yet is
+ * sent again with a new sequence number, which the broker cannot deduplicate — two committed
+ * copies from an idempotent or transactional producer. With one partition per send, a retry
+ * only ever resends that partition, with its own sequence.
+ */
+async function eachPartition(
+  record: kafkajs.ProducerRecord,
+  send: (record: kafkajs.ProducerRecord) => Promise<kafkajs.RecordMetadata[]>,
+): Promise<{ meta: kafkajs.RecordMetadata[]; errors: unknown[] }> {
+  const groups = new Map<number, kafkajs.Message[]>();
+  for (const m of record.messages) {
+    const partition = m.partition ?? -1;
+    const group = groups.get(partition) ?? [];
+    group.push(m);
+    groups.set(partition, group);
+  }
+  const settled = await Promise.allSettled(
+    [...groups.values()].map((messages) => send({ ...record, messages })),
+  );
+  const meta: kafkajs.RecordMetadata[] = [];
+  const errors: unknown[] = [];
+  for (const s of settled) {
+    if (s.status === "fulfilled") meta.push(...s.value);
+    else errors.push(s.reason);
+  }
+  return { meta, errors };
 }
 
 function unconfirmedCount(u: Unconfirmed | undefined): number {
