@@ -51,7 +51,7 @@ export function renderComparePage(entries: CompareEntry[], seed: number): string
         className: report.verdict === "violation" ? "bad" : undefined,
         cells: [
           e(report.profile),
-          `<span class="text">${e(report.claims)}</span>`,
+          { text: e(report.claims) },
           String(stats.throughput),
           String(stats.p50Ms),
           String(stats.p99Ms),

@@ -130,7 +130,7 @@ function faultTable(report: Report, seconds: (ms: number) => string): string {
         ...report.faults.map((f) => ({
           cells: [
             e(f.type),
-            `<span class="text">${e(f.target)}</span>`,
+            { text: e(f.target) },
             seconds(f.startMs),
             f.endMs === null ? "never stopped" : seconds(f.endMs),
           ],
@@ -179,7 +179,9 @@ function anomalies(report: Report, timeline: Timeline, seconds: (ms: number) => 
       className: bad ? "bad" : undefined,
       cells: [
         `<span class="id" data-id="${e(id)}">${e(id)}</span>`,
-        `<span class="text">${[...where].map(([hop, counts]) => `${e(hop)}: ${e(counts.join(", "))}`).join("; ")}</span>`,
+        {
+          text: [...where].map(([hop, counts]) => `${e(hop)}: ${e(counts.join(", "))}`).join("; "),
+        },
         sent === undefined ? "—" : seconds(sent),
         sent === undefined ? "—" : done === undefined ? "none" : seconds(done),
         sent === undefined ? "" : e(during.join(", ") || "none"),
@@ -205,12 +207,7 @@ function errors(report: Report): string {
     htmlTable(
       ["outcome", "error", "sends", "messages"],
       list.map((g) => ({
-        cells: [
-          e(g.outcome),
-          `<span class="text">${e(g.error)}</span>`,
-          String(g.sends),
-          String(g.messages),
-        ],
+        cells: [e(g.outcome), { text: e(g.error) }, String(g.sends), String(g.messages)],
       })),
       ' id="errors"',
     ),
