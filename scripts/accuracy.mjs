@@ -677,7 +677,7 @@ for (let round = 1; round <= maxPlanned; round++) {
 }
 
 console.error(
-  `accuracy: ${scenarios.length} scenarios, ${queue.length} runs of ${messages} messages, base seed ${baseSeed}`,
+  `accuracy: ${scenarios.length} scenarios, ${queue.length} runs of ${messages} messages (or the scenario's own), base seed ${baseSeed}`,
 );
 console.error(`accuracy: campaign folder ${campaign}`);
 
@@ -887,7 +887,7 @@ for (const r of rows) {
 table.push(["total", "", ...counts({ ...totals, planned: totalPlanned, medianWallMs: NaN })]);
 
 const notes = [
-  `${totals.runs} runs of ${messages} messages, base seed ${baseSeed}, commit ${git || "?"}, ${seconds(wallMs)} in all`,
+  `${totals.runs} runs of ${messages} messages (or the scenario's own), base seed ${baseSeed}, commit ${git || "?"}, ${seconds(wallMs)} in all`,
   `campaign folder: ${campaign}`,
   `skipped (${SKIP_REASON}):`,
   ...SKIPPED.map((s) => `  - ${s}`),
