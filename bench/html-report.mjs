@@ -8,7 +8,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { writeRunHtml } from "../dist/run/html.js";
 
-const BATCH = 100;
+const BATCH = Number(process.env.KC_BENCH_BATCH ?? 100); // messages per send (and per chunk)
 const RATE = 2000; // messages/s: the synthetic run's wall time is messages / RATE
 
 function lines(file, generate) {
@@ -169,6 +169,11 @@ function synthetic(dir, messages) {
     warnings: [],
   };
   fs.writeFileSync(path.join(dir, "report.json"), JSON.stringify(report, null, 2));
+  // enough of run.json for `kafka-chaos report DIR` to take the directory as a run
+  fs.writeFileSync(
+    path.join(dir, "run.json"),
+    JSON.stringify({ runId: "bench", profile: { name: "at-least-once" }, seed: 1 }),
+  );
   return { report, historyBytes, processorBytes };
 }
 
