@@ -7,9 +7,13 @@ const require = createRequire(import.meta.url);
  * uPlot's script and stylesheet, read from the installed package (a runtime dependency), to be
  * inlined: the report opens without network access.
  */
-export function uplotAssets(): { js: string; css: string } {
-  const read = (file: string) => fs.readFileSync(require.resolve(`uplot/dist/${file}`), "utf8");
-  return { js: read("uPlot.iife.min.js"), css: read("uPlot.min.css") };
+export function uplotAssets(): { js: string; css: string; license: string } {
+  const read = (file: string) => fs.readFileSync(require.resolve(`uplot/${file}`), "utf8");
+  return {
+    js: read("dist/uPlot.iife.min.js"),
+    css: read("dist/uPlot.min.css"),
+    license: read("LICENSE"),
+  };
 }
 
 /** Text for inside a <script> element: it must never close that element early. */

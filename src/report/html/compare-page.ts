@@ -39,7 +39,7 @@ export function renderComparePage(entries: CompareEntry[], seed: number): string
     htmlTable(
       [
         "profile",
-        "claim",
+        { text: "claim" },
         "msg/s",
         "p50 ms",
         "p99 ms",

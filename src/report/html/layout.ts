@@ -10,7 +10,7 @@ dl.facts { display: grid; grid-template-columns: max-content auto; gap: 2px 16px
 dl.facts dt { color: #666; } dl.facts dd { margin: 0; }
 table { border-collapse: collapse; background: #fff; margin: 6px 0; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; vertical-align: top; }
-th:first-child, td:first-child, td.text { text-align: left; }
+th:first-child, td:first-child, td.text, th.text { text-align: left; }
 tr.bad td { background: #fde8e8; }
 code, .id { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12.5px; }
 ul.violations li { color: #b00; } ul.warnings li { color: #8a6100; }
@@ -38,6 +38,8 @@ export function htmlPage(title: string, body: string, data: unknown, client: str
     body,
     "</main>",
     `<script id="kc-data" type="application/json">${jsonScript(data)}</script>`,
+    // uPlot's MIT licence goes with its copy.
+    `<!-- uPlot (https://github.com/leeoniya/uPlot)\n${uplot.license.replace(/--/g, "- -")}\n-->`,
     `<script>${scriptSafe(uplot.js)}</script>`,
     `<script>${scriptSafe(client)}</script>`,
     "</body></html>",
@@ -50,14 +52,16 @@ export type Cell = string | { text: string };
 
 /** A table from a header row and rows of cells (already escaped HTML). */
 export function htmlTable(
-  head: string[],
+  head: Cell[],
   rows: { cells: Cell[]; className?: string }[],
   attrs = "",
 ): string {
+  const th = (c: Cell) =>
+    typeof c === "string" ? `<th>${c}</th>` : `<th class="text">${c.text}</th>`;
   const td = (c: Cell) =>
     typeof c === "string" ? `<td>${c}</td>` : `<td class="text">${c.text}</td>`;
   return [
-    `<table${attrs}><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>`,
+    `<table${attrs}><thead><tr>${head.map((h) => th(h)).join("")}</tr></thead><tbody>`,
     ...rows.map(
       (r) => `<tr${r.className ? ` class="${r.className}"` : ""}>${r.cells.map(td).join("")}</tr>`,
     ),

@@ -125,7 +125,7 @@ function faultTable(report: Report, seconds: (ms: number) => string): string {
   return [
     "<h2>Faults</h2>",
     htmlTable(
-      ["fault", "target", "start (s)", "end (s)"],
+      ["fault", { text: "target" }, "start (s)", "end (s)"],
       [
         ...report.faults.map((f) => ({
           cells: [
@@ -184,7 +184,7 @@ function anomalies(report: Report, timeline: Timeline, seconds: (ms: number) => 
         },
         sent === undefined ? "—" : seconds(sent),
         sent === undefined ? "—" : done === undefined ? "none" : seconds(done),
-        sent === undefined ? "" : e(during.join(", ") || "none"),
+        { text: sent === undefined ? "" : e(during.join(", ") || "none") },
       ],
     };
   });
@@ -192,7 +192,13 @@ function anomalies(report: Report, timeline: Timeline, seconds: (ms: number) => 
     "<h2>Anomalies</h2>",
     '<p class="muted">The example message ids (producer:sequence; up to 10 per count and hop, totals in the hop table). Sent: the invoke of the batch that carried it; outcome: when that send got an answer; the faults active in between. Red: an example of a violation.</p>',
     htmlTable(
-      ["example id", "example of", "sent (s)", "outcome (s)", "faults while in flight"],
+      [
+        "example id",
+        { text: "example of" },
+        "sent (s)",
+        "outcome (s)",
+        { text: "faults while in flight" },
+      ],
       rows,
       ' id="anomalies"',
     ),
@@ -205,7 +211,7 @@ function errors(report: Report): string {
   return [
     "<h2>Send errors</h2>",
     htmlTable(
-      ["outcome", "error", "sends", "messages"],
+      ["outcome", { text: "error" }, "sends", "messages"],
       list.map((g) => ({
         cells: [e(g.outcome), { text: e(g.error) }, String(g.sends), String(g.messages)],
       })),
