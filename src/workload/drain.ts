@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import kafkajs from "kafkajs";
 import { InfrastructureError } from "../errors.js";
 import { encodeDrained } from "../history/reader.js";
@@ -97,13 +98,25 @@ export async function drainTopic(opts: DrainOptions): Promise<DrainStats> {
   return stats;
 }
 
+/**
+ * The topic's end offsets. Leadership may still be moving when the drain starts (a broker fault
+ * just healed, the preferred leader taking its partitions back): a retriable error is tried
+ * again, each time with a new admin client, whose metadata is fresh.
+ */
 async function endOffsets(opts: DrainOptions): Promise<Map<number, number>> {
-  const admin = opts.kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(opts.topic);
-    return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
-  } finally {
-    await admin.disconnect();
+  for (let attempt = 1; ; attempt++) {
+    const admin = opts.kafka.admin();
+    try {
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets(opts.topic);
+      return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || attempt >= END_OFFSET_ATTEMPTS) throw err;
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    await sleep(1000);
   }
 }
+
+const END_OFFSET_ATTEMPTS = 15;
