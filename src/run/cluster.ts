@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import kafkajs from "kafkajs";
 import { InfrastructureError, UsageError } from "../errors.js";
 import type { Broker } from "../faults/proxies.js";
+import { topicEndOffsets } from "../workload/drain.js";
 import { errorText } from "../workload/producer.js";
 
 /** Kafka's default socket.request.max.bytes (100 MiB). */
@@ -19,6 +20,7 @@ const LEADERS_WAIT_MS = 15_000;
 /** Admin operations of a run, over a direct connection; only names under the run's prefix. */
 export class Cluster {
   private constructor(
+    private readonly kafka: kafkajs.Kafka,
     private readonly admin: kafkajs.Admin,
     readonly bootstrap: string,
     readonly brokers: Broker[],
@@ -32,6 +34,7 @@ export class Cluster {
       await admin.connect();
       const { brokers, controller } = await admin.describeCluster();
       return new Cluster(
+        kafka,
         admin,
         bootstrap,
         brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })),
@@ -145,10 +148,18 @@ export class Cluster {
     );
   }
 
-  /** partition → end offset (high watermark) of a topic. */
+  /**
+   * partition → end offset (high watermark) of a topic. kafkajs's admin gives up on a leader
+   * that moved without refreshing its metadata: then ask again with fresh admin clients.
+   */
   async endOffsets(topic: string): Promise<Map<number, number>> {
-    const offsets = await this.admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+    try {
+      const offsets = await this.admin.fetchTopicOffsets(topic);
+      return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable) throw err;
+      return topicEndOffsets(this.kafka, topic);
+    }
   }
 
   /** Leader, replicas and in-sync replicas of each partition of a topic, fresh from a broker. */

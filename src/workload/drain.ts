@@ -103,12 +103,20 @@ export async function drainTopic(opts: DrainOptions): Promise<DrainStats> {
  * just healed, the preferred leader taking its partitions back): a retriable error is tried
  * again, each time with a new admin client, whose metadata is fresh.
  */
-async function endOffsets(opts: DrainOptions): Promise<Map<number, number>> {
+function endOffsets(opts: DrainOptions): Promise<Map<number, number>> {
+  return topicEndOffsets(opts.kafka, opts.topic);
+}
+
+/** partition → end offset (high watermark), riding out a leader change (see endOffsets). */
+export async function topicEndOffsets(
+  kafka: kafkajs.Kafka,
+  topic: string,
+): Promise<Map<number, number>> {
   for (let attempt = 1; ; attempt++) {
-    const admin = opts.kafka.admin();
+    const admin = kafka.admin();
     try {
       await admin.connect();
-      const offsets = await admin.fetchTopicOffsets(opts.topic);
+      const offsets = await admin.fetchTopicOffsets(topic);
       return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
     } catch (err) {
       if (!(err as { retriable?: boolean }).retriable || attempt >= END_OFFSET_ATTEMPTS) throw err;
