@@ -5,7 +5,13 @@
  * fault types; they ask the kind.
  */
 import type { Fault } from "./fault.js";
-import type { BrokerControl, ProxyControl, TargetLookup, WorkerControl } from "./ports.js";
+import type {
+  BrokerAction,
+  BrokerControl,
+  ProxyControl,
+  TargetLookup,
+  WorkerControl,
+} from "./ports.js";
 
 export type Family = "network" | "process" | "broker";
 
@@ -80,6 +86,8 @@ export interface FaultKind<F extends Fault = Fault> {
   /** Whether it fits the profile; undefined when it does. */
   fits(fault: F, profile: ProfileView): FaultProblem | undefined;
   needs: readonly Need[];
+  /** Broker faults: the BrokerControl actions that break and heal the broker, in that order. */
+  brokerActions?: readonly [BrokerAction, BrokerAction];
   /** Resolves the target (who leads now, which proxies) and says how to apply and heal. */
   prepare(fault: F, ports: Ports, name: string): Promise<Action>;
 }

@@ -46,6 +46,18 @@ export interface WorkerControl {
   thaw(slot: number): void;
 }
 
+/** What a BrokerControl can do to one broker (also the names of the user's command templates). */
+export const BROKER_ACTIONS = [
+  "kill",
+  "stop",
+  "start",
+  "pause",
+  "resume",
+  "isolate",
+  "heal",
+] as const;
+export type BrokerAction = (typeof BROKER_ACTIONS)[number];
+
 /** The brokers' processes and replication links: the local stack, or user command templates. */
 export interface BrokerControl {
   /** Node ids of the cluster's brokers. */

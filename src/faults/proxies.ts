@@ -212,28 +212,24 @@ export class RunProxies implements ProxyControl {
 export function namedProxyPort(toxiproxyUrl: string, name: string): ProxyPort {
   const toxiproxy = new Toxiproxy(toxiproxyUrl);
   let current: ToxiProxy | undefined;
-  const fetch = async () => (current = await toxiproxy.get(name));
-  return {
+  const lookup = async () => (current = await toxiproxy.get(name));
+  const port = proxyPort(
     name,
-    async setEnabled(enabled) {
-      const p = await fetch();
+    () => current as ToxiProxy,
+    async (enabled) => {
+      const p = await lookup();
       await p.update({ enabled, listen: p.listen, upstream: p.upstream });
     },
-    async addToxic(toxic) {
-      await fetch();
-      await proxyPort(
-        name,
-        () => current as ToxiProxy,
-        async () => {},
-      ).addToxic(toxic);
+  );
+  return {
+    ...port,
+    addToxic: async (toxic) => {
+      await lookup();
+      await port.addToxic(toxic);
     },
-    async removeToxic(toxic) {
-      await fetch();
-      await proxyPort(
-        name,
-        () => current as ToxiProxy,
-        async () => {},
-      ).removeToxic(toxic);
+    removeToxic: async (toxic) => {
+      await lookup();
+      await port.removeToxic(toxic);
     },
   };
 }

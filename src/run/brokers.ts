@@ -3,8 +3,6 @@
  * cluster is the local stack, else the user's command templates. Chosen, and every missing
  * piece refused (exit 2), before the run creates anything.
  */
-import fs from "node:fs";
-import path from "node:path";
 import { UsageError } from "../errors.js";
 import {
   envVarOf,
@@ -12,7 +10,6 @@ import {
   profileFieldOf,
   templatesFromEnv,
   TemplateBrokerControl,
-  type BrokerAction,
 } from "../faults/broker/templates.js";
 import type { Fault } from "../faults/fault.js";
 import { kindOf } from "../faults/kinds.js";
@@ -21,6 +18,7 @@ import { namedProxyPort, type Broker } from "../faults/proxies.js";
 import type { ScheduledFault } from "../faults/schedule.js";
 import type { Profile } from "../profiles/schema.js";
 import {
+  controllerNode,
   healNode,
   isolateNode,
   killNode,
@@ -31,7 +29,6 @@ import {
   startNode,
   stopNode,
 } from "../stack/nodes.js";
-import { STATE_DIR } from "../stack/paths.js";
 
 export interface BrokerAccess {
   control?: BrokerControl;
@@ -54,39 +51,8 @@ export class LocalBrokerControl implements BrokerControl {
   isolate = isolateNode;
   heal = healNode;
 
-  /** The quorum leader with the highest epoch, from the nodes' quorum-state files. */
-  async controller(): Promise<number> {
-    let best: { leaderId: number; leaderEpoch: number } | undefined;
-    for (const n of localNodes()) {
-      const file = path.join(
-        STATE_DIR,
-        `kafka-${n.nodeId}`,
-        "data",
-        "__cluster_metadata-0",
-        "quorum-state",
-      );
-      try {
-        const state = JSON.parse(fs.readFileSync(file, "utf8")) as {
-          leaderId: number;
-          leaderEpoch: number;
-        };
-        if (state.leaderId >= 0 && (!best || state.leaderEpoch > best.leaderEpoch)) best = state;
-      } catch {
-        // a node that never wrote one yet
-      }
-    }
-    if (!best) throw new Error("the local stack's controller is not known yet");
-    return best.leaderId;
-  }
+  controller = controllerNode;
 }
-
-/** The template actions a broker fault needs: how it breaks the broker and how it heals it. */
-const ACTIONS: Record<string, BrokerAction[]> = {
-  "kill-broker": ["kill", "start"],
-  "stop-broker": ["stop", "start"],
-  "pause-broker": ["pause", "resume"],
-  "isolate-broker": ["isolate", "heal"],
-};
 
 export function brokerAccess(
   profile: Profile,
@@ -123,7 +89,7 @@ function templateControl(
   env: NodeJS.ProcessEnv,
 ): TemplateBrokerControl {
   const commands = { ...profile.brokers?.commands, ...templatesFromEnv(env) };
-  const needed = [...new Set(faults.flatMap((f) => ACTIONS[f.type] ?? []))];
+  const needed = [...new Set(faults.flatMap((f) => kindOf(f.type).brokerActions ?? []))];
   const missing = missingTemplates(commands, needed);
   if (missing.length > 0) {
     const what = missing.map((a) => `${envVarOf(a)} or ${profileFieldOf(a)}`).join("; ");
@@ -146,7 +112,7 @@ function templateControl(
 function templatePlan(control: TemplateBrokerControl, schedule: ScheduledFault[]): string[] {
   const lines = ["broker commands (sh -c):"];
   for (const f of schedule) {
-    const actions = ACTIONS[f.fault.type];
+    const actions = kindOf(f.fault.type).brokerActions;
     if (!actions || !("target" in f.fault)) continue;
     const target: string = f.fault.target;
     const nodes = target.startsWith("broker-")

@@ -45,6 +45,9 @@ export interface KafkaNode {
   pidFile: string;
 }
 
+/** Where a node keeps its logs (log.dirs), the KRaft metadata log included. */
+export const dataDir = (node: KafkaNode): string => path.join(node.dir, "data");
+
 export function kafkaNodes(count: number): KafkaNode[] {
   return Array.from({ length: count }, (_, i) => {
     const nodeId = i + 1;
@@ -86,7 +89,7 @@ function serverProperties(node: KafkaNode, count: number, secure?: SecureMateria
     // the node's replication proxy), so a proxy fault cuts or slows replication from that node.
     `inter.broker.listener.name=${replicated ? REPLICATION_LISTENER : "PLAINTEXT"}`,
     ...(replicated ? FAILOVER_PROPERTIES : []),
-    `log.dirs=${path.join(node.dir, "data")}`,
+    `log.dirs=${dataDir(node)}`,
     "num.partitions=3",
     "auto.create.topics.enable=false",
     `default.replication.factor=${rf}`,

@@ -4,10 +4,12 @@
  * Works on the stack of this process's KAFKA_CHAOS_STACK_DIR / KAFKA_CHAOS_PORT_OFFSET.
  */
 import fs from "node:fs";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { InfrastructureError, UsageError } from "../errors.js";
 import { ensureKafka } from "./install.js";
 import {
+  dataDir,
   formattedAs,
   kafkaNodes,
   launchNode,
@@ -61,6 +63,29 @@ export function localNodes(): LocalNode[] {
       ...(replicatesThroughProxy(n) ? { replicationProxy: replicationProxyName(n.nodeId) } : {}),
     };
   });
+}
+
+/**
+ * The active KRaft controller: the quorum leader with the highest epoch in the nodes'
+ * quorum-state files (Kafka tells clients a random broker as "controller" under KRaft).
+ */
+export async function controllerNode(): Promise<number> {
+  const state = readState();
+  let best: { leaderId: number; leaderEpoch: number } | undefined;
+  for (const node of state ? kafkaNodes(state.brokers) : []) {
+    const file = path.join(dataDir(node), "__cluster_metadata-0", "quorum-state");
+    try {
+      const quorum = JSON.parse(fs.readFileSync(file, "utf8")) as {
+        leaderId: number;
+        leaderEpoch: number;
+      };
+      if (quorum.leaderId >= 0 && (!best || quorum.leaderEpoch > best.leaderEpoch)) best = quorum;
+    } catch {
+      // a node that has not written one yet
+    }
+  }
+  if (!best) throw new Error("the local stack's controller is not known yet");
+  return best.leaderId;
 }
 
 /** SIGKILL; returns once the process is gone. Nothing to do when the node is down. */

@@ -5,7 +5,7 @@
 import type { BrokerFault, BrokerTarget } from "../fault.js";
 import type { FaultKind, Need, Ports } from "../kind.js";
 import { FaultSpecError, optional, show } from "../params.js";
-import type { BrokerControl } from "../ports.js";
+import type { BrokerAction } from "../ports.js";
 
 export const BROKER_KEYS = ["target", "at", "for", "repeat", "every"] as const;
 
@@ -14,19 +14,27 @@ export const DEFAULT_BROKER_FAULT_MS = 10_000;
 
 const TARGET_WORDS = ["leader", "follower", "controller", "coordinator", "random"] as const;
 
-export function brokerKind<F extends BrokerFault>(spec: {
-  type: F["type"];
-  summary: string;
-  needs?: readonly Need[];
-  params?: FaultKind<F>["params"];
-  defaults?: F["params"];
-  act: (
-    fault: F,
-    node: number,
-    ports: Ports,
-    name: string,
-  ) => { apply(): Promise<void>; heal(): Promise<void> };
-}): FaultKind<F> {
+type Act<F> = (
+  fault: F,
+  node: number,
+  ports: Ports,
+  name: string,
+) => { apply(): Promise<void>; heal(): Promise<void> };
+
+/**
+ * A broker fault: either a pair of BrokerControl actions (`actions`: how it breaks the broker,
+ * how it heals it) or its own `act`.
+ */
+export function brokerKind<F extends BrokerFault>(
+  spec: {
+    type: F["type"];
+    summary: string;
+    needs?: readonly Need[];
+    params?: FaultKind<F>["params"];
+    defaults?: F["params"];
+  } & ({ actions: readonly [BrokerAction, BrokerAction] } | { act: Act<F> }),
+): FaultKind<F> {
+  const act: Act<F> = "act" in spec ? spec.act : actionsAct(spec.type, spec.actions);
   return {
     type: spec.type,
     family: "broker",
@@ -35,6 +43,7 @@ export function brokerKind<F extends BrokerFault>(spec: {
     params: spec.params ?? ({} as FaultKind<F>["params"]),
     defaults: spec.defaults ?? ({} as F["params"]),
     needs: spec.needs ?? ["brokers"],
+    ...("actions" in spec ? { brokerActions: spec.actions } : {}),
     defaultDuration: DEFAULT_BROKER_FAULT_MS,
     defaultEvery: (duration) => 2 * duration,
     placement: (values) =>
@@ -52,14 +61,18 @@ export function brokerKind<F extends BrokerFault>(spec: {
       const named = fault.target.startsWith("broker-")
         ? fault.target
         : `broker-${node} (${fault.target})`;
-      return { target: named, ...spec.act(fault, node, ports, name) };
+      return { target: named, ...act(fault, node, ports, name) };
     },
   };
 }
 
-export function brokersOf(ports: Ports, type: string): BrokerControl {
-  if (!ports.brokers) throw new Error(`${type}: the run has no control over the brokers`);
-  return ports.brokers;
+/** apply and heal through the run's BrokerControl. */
+function actionsAct<F>(type: string, [apply, heal]: readonly [BrokerAction, BrokerAction]): Act<F> {
+  return (_fault, node, ports) => {
+    const brokers = ports.brokers;
+    if (!brokers) throw new Error(`${type}: the run has no control over the brokers`);
+    return { apply: () => brokers[apply](node), heal: () => brokers[heal](node) };
+  };
 }
 
 /** The broker a target names, now. */
@@ -82,8 +95,9 @@ export async function resolveBroker(target: BrokerTarget, ports: Ports): Promise
       return first(node === undefined ? [] : [node], "coordinator of the processor");
     }
     case "random": {
-      const nodes = brokersOf(ports, "target random").nodes();
-      return first([nodes[Math.floor(ports.random() * nodes.length)] ?? -1], "broker");
+      const nodes = ports.brokers?.nodes() ?? [];
+      const node = nodes[Math.floor(ports.random() * nodes.length)];
+      return first(node === undefined ? [] : [node], "broker");
     }
     default:
       return Number(target.slice("broker-".length));

@@ -1,5 +1,5 @@
 import type { BrokerFaultOf } from "../fault.js";
-import { brokerKind, brokersOf } from "./broker.js";
+import { brokerKind } from "./broker.js";
 
 export type IsolateBrokerFault = BrokerFaultOf<"isolate-broker", Record<string, never>>;
 
@@ -10,8 +10,5 @@ export type IsolateBrokerFault = BrokerFaultOf<"isolate-broker", Record<string, 
 export const isolateBroker = brokerKind<IsolateBrokerFault>({
   type: "isolate-broker",
   summary: "cut its replication traffic; clients still reach it",
-  act: (fault, node, ports) => {
-    const brokers = brokersOf(ports, fault.type);
-    return { apply: () => brokers.isolate(node), heal: () => brokers.heal(node) };
-  },
+  actions: ["isolate", "heal"],
 });

@@ -1,5 +1,5 @@
 import type { BrokerFaultOf } from "../fault.js";
-import { brokerKind, brokersOf } from "./broker.js";
+import { brokerKind } from "./broker.js";
 
 export type KillBrokerFault = BrokerFaultOf<"kill-broker", Record<string, never>>;
 
@@ -7,8 +7,5 @@ export type KillBrokerFault = BrokerFaultOf<"kill-broker", Record<string, never>
 export const killBroker = brokerKind<KillBrokerFault>({
   type: "kill-broker",
   summary: "SIGKILL the broker; restart it after for, with its data",
-  act: (fault, node, ports) => {
-    const brokers = brokersOf(ports, fault.type);
-    return { apply: () => brokers.kill(node), heal: () => brokers.start(node) };
-  },
+  actions: ["kill", "start"],
 });

@@ -1,5 +1,5 @@
 import type { BrokerFaultOf } from "../fault.js";
-import { brokerKind, brokersOf } from "./broker.js";
+import { brokerKind } from "./broker.js";
 
 export type PauseBrokerFault = BrokerFaultOf<"pause-broker", Record<string, never>>;
 
@@ -7,8 +7,5 @@ export type PauseBrokerFault = BrokerFaultOf<"pause-broker", Record<string, neve
 export const pauseBroker = brokerKind<PauseBrokerFault>({
   type: "pause-broker",
   summary: "SIGSTOP for for, then SIGCONT",
-  act: (fault, node, ports) => {
-    const brokers = brokersOf(ports, fault.type);
-    return { apply: () => brokers.pause(node), heal: () => brokers.resume(node) };
-  },
+  actions: ["pause", "resume"],
 });

@@ -1,5 +1,5 @@
 import type { BrokerFaultOf } from "../fault.js";
-import { brokerKind, brokersOf } from "./broker.js";
+import { brokerKind } from "./broker.js";
 
 export type StopBrokerFault = BrokerFaultOf<"stop-broker", Record<string, never>>;
 
@@ -7,8 +7,5 @@ export type StopBrokerFault = BrokerFaultOf<"stop-broker", Record<string, never>
 export const stopBroker = brokerKind<StopBrokerFault>({
   type: "stop-broker",
   summary: "clean shutdown (SIGTERM); restart after for",
-  act: (fault, node, ports) => {
-    const brokers = brokersOf(ports, fault.type);
-    return { apply: () => brokers.stop(node), heal: () => brokers.start(node) };
-  },
+  actions: ["stop", "start"],
 });

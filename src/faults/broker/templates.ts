@@ -6,18 +6,9 @@
 import { spawn } from "node:child_process";
 import net from "node:net";
 import { InfrastructureError, UsageError } from "../../errors.js";
-import type { BrokerControl } from "../ports.js";
+import { BROKER_ACTIONS, type BrokerAction, type BrokerControl } from "../ports.js";
 
-export const BROKER_ACTIONS = [
-  "kill",
-  "stop",
-  "start",
-  "pause",
-  "resume",
-  "isolate",
-  "heal",
-] as const;
-export type BrokerAction = (typeof BROKER_ACTIONS)[number];
+export { BROKER_ACTIONS, type BrokerAction } from "../ports.js";
 
 export interface BrokerAddress {
   nodeId: number;

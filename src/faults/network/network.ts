@@ -67,16 +67,11 @@ async function prepareOnProxies<F extends NetworkFault>(
   if (!control) throw new Error(`${fault.type}: the run has no proxies`);
   const roles = rolesOf(fault.role).filter((r) => control.roles().includes(r));
   const first = roles[0] ?? control.roles()[0];
-  const nodesOf = async (role: ClientRole) => nodes(fault.target, control.brokers(role), ports);
-  const proxies: ProxyPort[] = [];
-  for (const role of roles) {
-    for (const node of await nodesOf(role)) proxies.push(control.proxy(role, node));
-  }
-  const shown = first === undefined ? [] : await nodesOf(first);
+  // Every role's proxies front the same brokers: the target is resolved once, for all roles.
+  const hit = first === undefined ? [] : await nodes(fault.target, control.brokers(first), ports);
+  const proxies: ProxyPort[] = roles.flatMap((role) => hit.map((n) => control.proxy(role, n)));
   const where =
-    fault.target === "all"
-      ? "all"
-      : `${fault.target} (${shown.map((n) => `broker-${n}`).join(",")})`;
+    fault.target === "all" ? "all" : `${fault.target} (${hit.map((n) => `broker-${n}`).join(",")})`;
   return {
     target: fault.role === "producer" ? where : `${where} of ${fault.role}`,
     onProxies: { toxic: name, proxies: proxies.map((p) => p.name) },
