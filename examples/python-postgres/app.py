@@ -38,6 +38,7 @@ from psycopg import sql
 
 COMMIT_EVERY_RECORDS = 200
 COMMIT_EVERY_SECONDS = 1.0
+POLL_SECONDS = 0.05
 
 
 def log(message):
@@ -210,8 +211,9 @@ class Service:
         log(f"subscribed to {self.topic} as group {env('KAFKA_CHAOS_GROUP_ID')}")
         while not self.stopping:
             due = self.last_commit + COMMIT_EVERY_SECONDS - time.monotonic()
+            # Short polls: records are handled as they arrive, not gathered into a batch first.
             msgs = self.consumer.consume(
-                num_messages=max(1, COMMIT_EVERY_RECORDS - self.since_commit), timeout=max(0.05, min(due, 0.2))
+                num_messages=max(1, COMMIT_EVERY_RECORDS - self.since_commit), timeout=max(0.0, min(due, POLL_SECONDS))
             )
             self.handle(msgs)
             if self.since_commit >= COMMIT_EVERY_RECORDS or time.monotonic() - self.last_commit >= COMMIT_EVERY_SECONDS:
