@@ -105,3 +105,13 @@ export class MisconfigurationError extends KafkaChaosError {
 export function exitCodeOf(error: unknown): number {
   return error instanceof KafkaChaosError ? error.exitCode : 3;
 }
+
+/**
+ * The user's app could not be run: it exited before it was ready, never became ready, or never
+ * worked off the input. Exit 3: the run is not judged (the app's own log says why).
+ */
+export class AppError extends KafkaChaosError {
+  constructor(message: string) {
+    super(`app: ${message}`, { exitCode: 3, retriable: false });
+  }
+}

@@ -16,6 +16,9 @@ import type { ResetPeerFault } from "./network/reset-peer.js";
 import type { SlowCloseFault } from "./network/slow-close.js";
 import type { CrashConsumerFault } from "./process/crash-consumer.js";
 import type { CrashProducerFault } from "./process/crash-producer.js";
+import type { CrashAppFault } from "./process/crash-app.js";
+import type { PauseAppFault } from "./process/pause-app.js";
+import type { StopAppFault } from "./process/stop-app.js";
 
 /** When a fault starts: ms after the run started, or once N messages were sent. */
 export type FaultAt = { ms: number } | { messages: number };
@@ -40,7 +43,7 @@ export interface FaultTiming {
 export type FaultTarget = "all" | "leader" | "coordinator" | `broker-${number}`;
 
 /** Which client role's proxies a network fault hits. */
-export const FAULT_ROLES = ["producer", "processor", "all"] as const;
+export const FAULT_ROLES = ["producer", "processor", "app", "all"] as const;
 export type FaultRole = (typeof FAULT_ROLES)[number];
 
 /**
@@ -74,7 +77,8 @@ export type NetworkFault =
   | ResetPeerFault
   | SlowCloseFault;
 
-export type CrashFault = CrashConsumerFault | CrashProducerFault;
+export type CrashFault =
+  CrashConsumerFault | CrashProducerFault | CrashAppFault | StopAppFault | PauseAppFault;
 
 export type BrokerFault =
   KillBrokerFault | StopBrokerFault | PauseBrokerFault | IsolateBrokerFault | SlowReplicationFault;

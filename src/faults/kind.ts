@@ -11,6 +11,7 @@ import type {
   ProxyControl,
   TargetLookup,
   WorkerControl,
+  AppControl,
 } from "./ports.js";
 
 export type Family = "network" | "process" | "broker";
@@ -22,6 +23,7 @@ export type ParamKind = "duration" | "rate" | "count" | "slot" | "point";
 export interface Ports {
   proxies?: ProxyControl;
   workers?: WorkerControl;
+  apps?: AppControl;
   brokers?: BrokerControl;
   targets: TargetLookup;
   /** Seeded, for `target=random`. */
@@ -45,6 +47,8 @@ export interface Action {
 export interface ProfileView {
   processor: { enabled: boolean; workers: number; commit: string };
   sink: { type: string };
+  /** the user's own program, in place of the built-in processor */
+  app?: { instances: number; listeners?: unknown[] };
 }
 
 /** A problem of one fault in the context of the profile: the fault's key and what is wrong. */
@@ -54,7 +58,7 @@ export interface FaultProblem {
 }
 
 /** What a run must have before a fault of this kind can act (checked before anything is made). */
-export type Need = "proxies" | "workers" | "brokers" | "replication-proxies";
+export type Need = "proxies" | "workers" | "apps" | "brokers" | "replication-proxies";
 
 export interface FaultKind<F extends Fault = Fault> {
   type: F["type"];

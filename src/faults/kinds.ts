@@ -14,6 +14,9 @@ import { resetPeer } from "./network/reset-peer.js";
 import { slowClose } from "./network/slow-close.js";
 import { crashConsumer } from "./process/crash-consumer.js";
 import { crashProducer } from "./process/crash-producer.js";
+import { crashApp } from "./process/crash-app.js";
+import { pauseApp } from "./process/pause-app.js";
+import { stopApp } from "./process/stop-app.js";
 
 const KINDS: { [T in FaultType]: FaultKind<Extract<Fault, { type: T }>> } = {
   "cut-connection": cutConnection,
@@ -24,6 +27,9 @@ const KINDS: { [T in FaultType]: FaultKind<Extract<Fault, { type: T }>> } = {
   "slow-close": slowClose,
   "crash-consumer": crashConsumer,
   "crash-producer": crashProducer,
+  "crash-app": crashApp,
+  "stop-app": stopApp,
+  "pause-app": pauseApp,
   "kill-broker": killBroker,
   "stop-broker": stopBroker,
   "pause-broker": pauseBroker,

@@ -4,7 +4,7 @@
  */
 
 /** Client roles whose connections go through the run's own proxies, one proxy per broker. */
-export type ClientRole = "producer" | "processor";
+export type ClientRole = "producer" | "processor" | "app";
 
 /** One proxy: what a network fault changes. */
 export interface ProxyPort {
@@ -44,6 +44,18 @@ export interface WorkerControl {
   freeze(slot: number): void;
   /** SIGCONT the slot's frozen zombie. */
   thaw(slot: number): void;
+}
+
+/** The instances of the user's own program (profile section `app`). */
+export interface AppControl {
+  /** SIGKILL the instance; it is started again after `restartMs` (default: app.restartDelay). */
+  kill(instance: number, restartMs?: number): void;
+  /** SIGTERM (a graceful stop), then started again after `restartMs`. */
+  stop(instance: number, restartMs?: number): Promise<void>;
+  /** SIGSTOP the instance. */
+  pause(instance: number): void;
+  /** SIGCONT the instance. */
+  resume(instance: number): void;
 }
 
 /** What a BrokerControl can do to one broker (also the names of the user's command templates). */

@@ -22,6 +22,8 @@ export interface ProxySetOptions {
   listenHost?: string;
   /** Proxies listen on the first free ports from here; kept below the ephemeral range. */
   portBase?: number;
+  /** node id → the exact address its proxy must listen on (where the broker advertises it) */
+  listenAt?: Map<number, string>;
 }
 
 /** One Toxiproxy proxy per broker for one client role of one run. */
@@ -42,6 +44,11 @@ export class ProxySet {
     let port = opts.portBase ?? 21000;
     try {
       for (const b of opts.brokers) {
+        const at = opts.listenAt?.get(b.nodeId);
+        if (at) {
+          proxies.set(b.nodeId, await createAt(toxiproxy, `${opts.name}-b${b.nodeId}`, at, b));
+          continue;
+        }
         const made = await createOnFreePort(
           toxiproxy,
           `${opts.name}-b${b.nodeId}`,
@@ -135,6 +142,26 @@ async function createOnFreePort(
   );
 }
 
+async function createAt(
+  toxiproxy: InstanceType<typeof Toxiproxy>,
+  name: string,
+  listen: string,
+  broker: Broker,
+): Promise<ToxiProxy> {
+  try {
+    return await toxiproxy.createProxy({
+      name,
+      listen,
+      upstream: `${broker.host}:${broker.port}`,
+    });
+  } catch (err) {
+    throw new InfrastructureError(
+      toxiproxyUrlOf(toxiproxy),
+      `could not create proxy ${name} at ${listen} (the address broker ${broker.nodeId} advertises; is another run using it?): ${(err as Error).message}`,
+    );
+  }
+}
+
 function toxiproxyUrlOf(toxiproxy: InstanceType<typeof Toxiproxy>): string {
   return toxiproxy.host;
 }
@@ -177,7 +204,7 @@ export class RunProxies implements ProxyControl {
   ) {}
 
   roles(): ClientRole[] {
-    return (["producer", "processor"] as const).filter((r) => this.sets[r] !== undefined);
+    return (["producer", "processor", "app"] as const).filter((r) => this.sets[r] !== undefined);
   }
 
   brokers(role: ClientRole): number[] {

@@ -20,6 +20,11 @@ export interface RunStarted {
   acks: number;
   /** set when the processor writes to an external sink instead of an output topic */
   sink?: SinkInfo;
+  /**
+   * set when the processor stage is the user's own app: it writes no history of its own, so
+   * each record it wrote (output topic or sink row) counts as one processing with effect
+   */
+  app?: { command: string };
 }
 
 export const SINK_TYPES = ["none", "sqlite", "postgres"] as const;

@@ -11,7 +11,8 @@ const DEDUP_SINK_MODES: readonly string[] = ["idempotent", "upsert-versioned"];
 /** A sink keyed on the message identity absorbs every duplicate upstream of it. */
 const dedupSink = (p: Profile) => p.sink.type !== "none" && DEDUP_SINK_MODES.includes(p.sink.mode);
 const atomicSink = (p: Profile) => p.sink.type !== "none" && p.sink.mode === "atomic";
-const hasProcessor = (p: Profile) => p.processor.enabled;
+/** The built-in processor: its settings say what it does (a user's app is judged, not read). */
+const hasProcessor = (p: Profile) => p.processor.enabled && p.app === undefined;
 const retriesDuplicate = (p: Profile) =>
   p.producer.acks !== 0 && p.producer.retries > 0 && !p.producer.idempotent;
 
@@ -67,7 +68,7 @@ const EXACTLY_ONCE: Check[] = [
         "(a leader failure on a replicated topic)"
       : undefined,
   (p) =>
-    retriesDuplicate(p) && !dedupSink(p)
+    retriesDuplicate(p) && !dedupSink(p) && !p.app
       ? "producer.idempotent is false and nothing downstream deduplicates by message id: a retry " +
         "after a lost ack stores a message twice (fault drop-acks)"
       : undefined,

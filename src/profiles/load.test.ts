@@ -452,7 +452,7 @@ describe("schema errors name the field", () => {
       "bad role in a fault object",
       "name: x\nfaults:\n  - { type: drop-acks, role: consumer }\n",
       "faults[0].role",
-      "expected one of producer, processor, all",
+      "expected one of producer, processor, app, all",
     ],
     ["not an object", "- a\n- b\n", "", "expected object, received array"],
   ];

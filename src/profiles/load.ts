@@ -33,7 +33,12 @@ export async function loadProfile(nameOrPath: string): Promise<Profile> {
   const text = await readText(file, shown);
   const isJson = path.extname(file).toLowerCase() === ".json";
   const parsed = isJson ? parseJson(text, shown) : parseYaml(text, shown);
-  return validate(parsed.data, shown, parsed.lineOf);
+  const profile = validate(parsed.data, shown, parsed.lineOf);
+  // An app's working directory is relative to its profile file: the two travel together.
+  if (profile.app) {
+    profile.app = { ...profile.app, cwd: path.resolve(path.dirname(file), profile.app.cwd ?? ".") };
+  }
+  return profile;
 }
 
 export async function listProfiles(): Promise<
@@ -103,7 +108,7 @@ function toFaults(faults: readonly (string | Fault)[], profile: Profile): Fault[
   if (faults.length === 1 && faults[0] === "none") return [];
   return faults.map((given) => {
     const fault = typeof given === "string" ? parseFault(given) : given;
-    const found = faultProblem(fault, profile.processor, profile.sink);
+    const found = faultProblem(fault, profile.processor, profile.sink, profile.app);
     if (!found) return fault;
     const spec = typeof given === "string" ? given : formatFault(fault);
     throw new FaultSpecError(found.key, `${found.problem} (profile ${profile.name})`, spec);

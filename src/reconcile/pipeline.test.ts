@@ -406,7 +406,7 @@ describe("reconcile with a processor stage", () => {
     expect(counts(endToEnd)).toEqual(messy);
     for (const h of [written, endToEnd]) {
       expect(h.examples.reordered).toEqual(["0:3"]);
-      expect(h.examples.unexpected).toEqual(["0:42", "7:0", "-1:-1"]);
+      expect(h.examples.unexpected).toEqual(["0:42", "7:0", "no identity at partition 1 offset 1"]);
     }
   });
 

@@ -113,6 +113,7 @@ export class Reconciler {
    */
   addSinkRecord(r: DrainedRecord): void {
     this.output.add(r);
+    this.inferProcessing(r);
   }
 
   /**
@@ -120,8 +121,21 @@ export class Reconciler {
    * drain. Records of one drain must arrive per partition in increasing offset order.
    */
   addOutputRecord(r: DrainedRecord, isolation: OutputIsolation): void {
-    if (isolation === "committed") this.output.add(r);
+    if (isolation === "committed") {
+      this.output.add(r);
+      this.inferProcessing(r);
+    }
     this.aborts.addRead(r, isolation);
+  }
+
+  /**
+   * The user's app keeps no history: what it wrote is all there is to know of its processing.
+   * (Run event first: judge.ts adds the histories before the drains.)
+   */
+  private inferProcessing(r: DrainedRecord): void {
+    if (!this.run?.app || !isIndex(r.producer) || !isIndex(r.seq)) return;
+    this.processings.add(r.producer, r.seq);
+    this.items.processed += 1;
   }
 
   /**

@@ -32,7 +32,12 @@ export class RecordTally {
   add(r: DrainedRecord): void {
     const partition = this.partitionAt(r.partition, r.offset);
     if (!isIndex(r.producer) || !isIndex(r.seq)) {
-      this.strays.set(messageId(r.producer, r.seq), [r.producer, r.seq]);
+      // A record with no identity at all is named by where it was read.
+      const id =
+        r.producer === -1 && r.seq === -1
+          ? `no identity at partition ${r.partition} offset ${r.offset}`
+          : messageId(r.producer, r.seq);
+      this.strays.set(id, [r.producer, r.seq]);
       return;
     }
     const behind = advance(partition, r.producer, r.seq);

@@ -129,7 +129,7 @@ function templatePlan(control: TemplateBrokerControl, schedule: ScheduledFault[]
 }
 
 /** The run's cluster is the local stack: every broker address is one of its nodes. */
-function isLocalStack(brokers: Broker[]): boolean {
+export function isLocalStack(brokers: Broker[]): boolean {
   if (!localStack()) return false;
   const local = new Set(localNodes().map((n) => n.bootstrap));
   return brokers.length > 0 && brokers.every((b) => local.has(`${b.host}:${b.port}`));

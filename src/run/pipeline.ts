@@ -10,6 +10,8 @@ import { RunProxies, type ProxySet } from "../faults/proxies.js";
 import type { ScheduledFault } from "../faults/schedule.js";
 import { mulberry32 } from "../random.js";
 import { HistoryWriter } from "../history/writer.js";
+import { caughtUp } from "../app/progress.js";
+import { prepareApp, waitAppCaughtUp, type RunningApp } from "../app/start.js";
 import { kafkaClient } from "../workload/client.js";
 import { connectionEnv } from "../workload/connection.js";
 import { ProcessorPool, type CrashPlan } from "../workload/pool.js";
@@ -105,14 +107,24 @@ export async function executePipeline(
     ...(info.sink
       ? { sink: { type: info.sink.type, mode: info.sink.mode, table: info.sink.table } }
       : {}),
+    ...(info.profile.app ? { app: { command: info.profile.app.command.join(" ") } } : {}),
   });
   await history.flush();
+  const admin = ctx.direct.admin();
+  const app = await startApp(ctx, history, admin, clock).catch(async (err: unknown) => {
+    history.append({ type: "end", time: clock(), reason: "error", error: String(err) });
+    await history.close();
+    process.off("exit", onExit);
+    await admin.disconnect().catch(() => {});
+    throw err;
+  });
   const { plans, nemesisFaults } = splitCrashes(ctx.schedule, info);
   const pool = startPool(ctx, plans, history, t0, clock);
   const nemesis = new Nemesis({
     ports: {
       proxies: new RunProxies(ctx.proxies, ctx.replication),
       ...(pool ? { workers: pool } : {}),
+      ...(app ? { apps: app.instances } : {}),
       ...(ctx.brokers ? { brokers: ctx.brokers } : {}),
       targets: ctx.targets,
       random: mulberry32(info.seed ^ 0x5eed),
@@ -123,8 +135,7 @@ export async function executePipeline(
     sent: () => progress.sent,
     onError: fail,
   });
-  const admin = ctx.direct.admin();
-  const watchdog = newWatchdog(ctx, clock, nemesis, admin, pool);
+  const watchdog = newWatchdog(ctx, clock, nemesis, admin, pool, app);
   tapHistory(history, (e) => watchdog.observe(e));
   const guard = startWatchdog(watchdog, fail);
   const ticker = opts.onProgress
@@ -133,7 +144,7 @@ export async function executePipeline(
           opts.onProgress?.(
             progress,
             nemesis.active(),
-            pool ? watchdog.processedCount() : undefined,
+            pool || app ? watchdog.processedCount() : undefined,
           ),
         200,
       )
@@ -145,6 +156,12 @@ export async function executePipeline(
     producing.catch(() => {}); // if abandoned below, it still settles, into nothing
     await abandonable(producing, broken.signal, ABANDON_SENDS_MS);
     if (pool && !stop.signal.aborted) await waitCaughtUp(ctx, pool, stop.signal);
+    if (app && !stop.signal.aborted) {
+      const { profile } = info;
+      const end = await ctx.cluster.endOffsets(info.topics.input);
+      const markers = profile.producer.transactional;
+      await waitAppCaughtUp(app, end, markers, profile.app!.catchUpTimeout, stop.signal);
+    }
   } catch (err) {
     failure ??= err;
   } finally {
@@ -160,9 +177,13 @@ export async function executePipeline(
       failure = (await watchdog.diagnose().catch(() => undefined)) ?? failure;
     }
     await checked;
-    await admin.disconnect().catch(() => {});
     if (pool) await stopPool(pool, info.profile.processor.workers, broken.signal.aborted);
+    if (app) {
+      await app.instances.stopAll();
+      await app.progress.stop();
+    }
     await tail?.stop();
+    await admin.disconnect().catch(() => {});
   }
   const interrupted = opts.signal?.aborted === true;
   history.append({
@@ -263,6 +284,7 @@ function newWatchdog(
   nemesis: Nemesis,
   admin: kafkajs.Admin,
   pool: ProcessorPool | undefined,
+  app: RunningApp | undefined,
 ): Watchdog {
   const { opts, info, dir } = ctx;
   const { workload, processor } = info.profile;
@@ -296,6 +318,20 @@ function newWatchdog(
         return found;
       },
       activeFaults: () => nemesis.activeOnProxies(),
+      ...(app
+        ? {
+            processor: {
+              processed: () => app.progress.total(),
+              pending: async () =>
+                !caughtUp(
+                  app.progress.offsets(),
+                  await ctx.cluster.endOffsets(input),
+                  info.profile.producer.transactional,
+                ),
+              lastError: () => app.instances.lastExit,
+            },
+          }
+        : {}),
       ...(pool
         ? {
             processor: {
@@ -313,7 +349,9 @@ function newWatchdog(
     bootstrap: info.bootstrap,
     stallLimitMs: opts.stallLimitMs ?? workload.stallLimit ?? DEFAULT_STALL_LIMIT_MS,
     // Reconnects after a fault, and a rebalance after a crash (the old member's session ends).
-    graceMs: 10_000 + 2 * processor.sessionTimeoutMs + processor.restartDelayMs,
+    graceMs: info.profile.app
+      ? 30_000 + info.profile.app.restartDelay + info.profile.app.readyTimeout
+      : 10_000 + 2 * processor.sessionTimeoutMs + processor.restartDelayMs,
     hint: (by) => hints[by],
   });
 }
@@ -381,6 +419,40 @@ async function startTail(
     file: runFiles(ctx.dir).tail,
     clock,
   });
+}
+
+/** Starts the user's app, if the profile has one, and waits until every instance is ready. */
+async function startApp(
+  ctx: PipelineContext,
+  history: HistoryWriter,
+  admin: kafkajs.Admin,
+  clock: () => number,
+): Promise<RunningApp | undefined> {
+  const { info } = ctx;
+  const profile = info.profile;
+  if (!profile.app) return undefined;
+  const app = prepareApp({
+    profile: { ...profile, app: profile.app },
+    runId: info.runId,
+    prefix: info.prefix,
+    dir: ctx.dir,
+    bootstrap: info.bootstrap,
+    ...(ctx.proxies.app ? { proxies: ctx.proxies.app } : {}),
+    topics: info.topics,
+    ...(ctx.sink ? { sink: ctx.sink } : {}),
+    ...(ctx.opts.connection ? { connection: ctx.opts.connection } : {}),
+    admin,
+    history,
+    clock,
+  });
+  try {
+    await app.instances.start();
+  } catch (err) {
+    await app.instances.stopAll();
+    throw err;
+  }
+  app.progress.start();
+  return app;
 }
 
 function startPool(

@@ -60,8 +60,15 @@ export function newRunId(now = new Date()): string {
  * Every name a run creates on the cluster and in Toxiproxy; all start with the prefix.
  * A processor writing to a sink (`toSink`) has no output topic.
  */
-export function runNames(prefix: string, withProcessor: boolean, toSink = false) {
+export function runNames(
+  prefix: string,
+  withProcessor: boolean,
+  toSink = false,
+  app: { app: boolean; appProxies: boolean } = { app: false, appProxies: false },
+) {
   const withOutput = withProcessor && !toSink;
+  const roles: ("producer" | "processor" | "app")[] = ["producer"];
+  if (app.app ? app.appProxies : withProcessor) roles.push(app.app ? "app" : "processor");
   return {
     topics: {
       input: `${prefix}-input`,
@@ -72,8 +79,10 @@ export function runNames(prefix: string, withProcessor: boolean, toSink = false)
       `${prefix}-resolve`,
       `${prefix}-processor`,
       `${prefix}-tail`,
-    ].concat(withOutput ? [`${prefix}-drain-output`, `${prefix}-drain-output-uncommitted`] : []),
-    roles: withProcessor ? (["producer", "processor"] as const) : (["producer"] as const),
+    ]
+      .concat(app.app ? [`${prefix}-app`] : [])
+      .concat(withOutput ? [`${prefix}-drain-output`, `${prefix}-drain-output-uncommitted`] : []),
+    roles,
     proxy: (role: string) => `${prefix}-${role}`,
   };
 }

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type kafkajs from "kafkajs";
-import { UsageError } from "../errors.js";
+import { AppError, UsageError } from "../errors.js";
 import { ProxySet } from "../faults/proxies.js";
 import { RunTargets } from "./targets.js";
 import { brokerAccess } from "./brokers.js";
@@ -10,7 +10,12 @@ import type { Profile } from "../profiles/schema.js";
 import type { Report } from "../report/report.js";
 import { checkSizes } from "../workload/batches.js";
 import { kafkaClient } from "../workload/client.js";
-import { drainTopic } from "../workload/drain.js";
+import { drainTopic, type DrainStats } from "../workload/drain.js";
+import { outputIdentity } from "../workload/identity.js";
+import { readDrainBatches } from "../history/reader.js";
+import { appListeners, type AppListener } from "../app/listeners.js";
+import { appGroup, appTransactionalId } from "../app/start.js";
+import type { Broker } from "../faults/proxies.js";
 import { describeConnection, type Connection } from "../workload/connection.js";
 import type { Progress } from "../workload/producer.js";
 import { drainSink } from "../workload/sinks/drain.js";
@@ -91,20 +96,29 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
   try {
     checkTargets(schedule, cluster);
     const access = brokerAccess(profile, schedule, cluster.brokers);
+    const listeners = profile.app
+      ? appListeners(profile.app, schedule, cluster.brokers)
+      : undefined;
     await cluster.assertPrefixFree(prefix);
     // Refused before anything is created: a batch the cluster cannot take in one request.
     const sizes = checkSizes(profile, await cluster.requestLimit(), hasOutputTopic(profile));
     const sinkAt = sinkConfig(profile.sink, prefix, dir);
-    if (sinkAt) sink = await prepareSink(sinkAt);
-    const names = runNames(prefix, profile.processor.enabled, sinkAt !== undefined);
+    if (sinkAt) sink = await prepareSink(sinkAt, profile.app);
+    const names = runNames(prefix, profile.processor.enabled, sinkAt !== undefined, {
+      app: profile.app !== undefined,
+      appProxies: listeners !== undefined,
+    });
     const { topics, groups } = names;
     for (const role of names.roles) {
       proxies[role] = await ProxySet.create({
         toxiproxyUrl: opts.toxiproxy,
         name: names.proxy(role),
-        brokers: cluster.brokers,
+        brokers: role === "app" ? listenerUpstreams(listeners ?? []) : cluster.brokers,
         listenHost: opts.proxyHost,
         portBase: opts.proxyPortBase,
+        ...(role === "app"
+          ? { listenAt: new Map((listeners ?? []).map((l) => [l.broker, l.proxy])) }
+          : {}),
       });
     }
     for (const [role, topic] of Object.entries(topics)) {
@@ -131,7 +145,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
     };
     writeRunInfo(dir, info);
     started = true;
-    const { interrupted, warnings } = await executePipeline({
+    const pipelineRun = executePipeline({
       opts,
       dir,
       info,
@@ -142,20 +156,36 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       targets: new RunTargets(
         cluster,
         topics.input,
-        profile.processor.enabled
-          ? { group: `${prefix}-processor`, transactionalId: `${prefix}-processor-tx` }
-          : undefined,
+        profile.app
+          ? { group: appGroup(prefix), transactionalId: `${appTransactionalId(prefix)}-0` }
+          : profile.processor.enabled
+            ? { group: `${prefix}-processor`, transactionalId: `${prefix}-processor-tx` }
+            : undefined,
         access.control,
       ),
       ...(access.control ? { brokers: access.control } : {}),
       ...(access.replication ? { replication: access.replication } : {}),
       ...(sinkAt ? { sink: sinkAt } : {}),
     });
+    const { interrupted, warnings } = await pipelineRun.catch(async (err: unknown) => {
+      // The app never ran, or never finished: nothing to judge, nothing to keep on the cluster
+      // (its logs stay in the run directory).
+      if (err instanceof AppError || err instanceof UsageError) {
+        await cluster.deleteOwn(prefix, Object.values(topics), groups);
+        await sink?.drop().catch(() => {});
+      }
+      throw err;
+    });
     await removeProxies();
     if (interrupted) return { interrupted: true, dir };
-    await drainAll(direct, info, dir);
-    if (sink) await drainSink(sink, runFiles(dir).drainSink);
-    const report = await judgeRunDir(dir, warnings);
+    const drained = await drainAll(direct, info, dir);
+    const rows = sink ? await drainSink(sink, runFiles(dir).drainSink) : undefined;
+    const unidentified = await identityCheck(info, dir, drained, rows).catch(async (err) => {
+      if (!opts.keep) await cluster.deleteOwn(prefix, Object.values(topics), groups);
+      if (!opts.keep) await sink?.drop().catch(() => {});
+      throw err;
+    });
+    const report = await judgeRunDir(dir, [...warnings, ...unidentified]);
     if (!opts.keep) {
       await cluster.deleteOwn(prefix, Object.values(topics), groups);
       // The SQLite file stays in the run directory as evidence; a server's tables go.
@@ -174,9 +204,20 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
  * The final drain, over a direct connection: the input topic read_committed, and the output
  * topic both read_committed (what downstream readers see) and read_uncommitted (aborted too).
  */
-async function drainAll(direct: kafkajs.Kafka, info: RunInfo, dir: string): Promise<void> {
+async function drainAll(
+  direct: kafkajs.Kafka,
+  info: RunInfo,
+  dir: string,
+): Promise<DrainStats | undefined> {
   const files = runFiles(dir);
-  const drain = (topic: string, file: string, readCommitted: boolean, group: string) =>
+  const app = info.profile.app;
+  const drain = (
+    topic: string,
+    file: string,
+    readCommitted: boolean,
+    group: string,
+    output = false,
+  ) =>
     drainTopic({
       kafka: direct,
       bootstrap: info.bootstrap,
@@ -185,17 +226,56 @@ async function drainAll(direct: kafkajs.Kafka, info: RunInfo, dir: string): Prom
       groupId: `${info.prefix}-${group}`,
       file,
       readCommitted,
+      // The app's output is read where the app puts the identity.
+      ...(output && app ? { identify: outputIdentity(app.identity, info.runId) } : {}),
     });
   await drain(info.topics.input, files.drain, true, "drain");
-  if (info.topics.output) {
-    await drain(info.topics.output, files.drainOutput, true, "drain-output");
-    await drain(
-      info.topics.output,
-      files.drainOutputUncommitted,
-      false,
-      "drain-output-uncommitted",
-    );
+  if (!info.topics.output) return undefined;
+  const stats = await drain(info.topics.output, files.drainOutput, true, "drain-output", true);
+  await drain(
+    info.topics.output,
+    files.drainOutputUncommitted,
+    false,
+    "drain-output-uncommitted",
+    true,
+  );
+  return stats;
+}
+
+const IDENTITY_HINT =
+  "copy the headers kc-run, kc-producer and kc-seq from each input record to its output (Kafka Streams and most frameworks forward headers), or set app.identity to key or { value: <JSON field> }";
+
+/**
+ * The app's output must carry the run's identity. None at all: a UsageError (exit 2), the
+ * verdict would only say "everything lost". Some without: a warning with the hint.
+ */
+async function identityCheck(
+  info: RunInfo,
+  dir: string,
+  output: DrainStats | undefined,
+  rows: number | undefined,
+): Promise<string[]> {
+  if (!info.profile.app) return [];
+  const where = info.topics.output
+    ? `the output topic ${info.topics.output}`
+    : `the rows app.sink.query lists`;
+  const total = output?.records ?? rows ?? 0;
+  const missing = output
+    ? output.unidentified
+    : await countUnidentified(runFiles(dir).drainSink);
+  if (total > 0 && missing === total) {
+    throw new UsageError(`app: none of the ${total} records in ${where} carries an identity; ${IDENTITY_HINT}`);
   }
+  if (missing === 0) return [];
+  return [`${missing} of ${total} records in ${where} carry no identity (reported as unexpected); ${IDENTITY_HINT}`];
+}
+
+async function countUnidentified(file: string): Promise<number> {
+  let n = 0;
+  for await (const batch of readDrainBatches(file)) {
+    for (const r of batch) if (r.producer === -1 && r.seq === -1) n += 1;
+  }
+  return n;
 }
 
 export function directClient(
@@ -289,4 +369,12 @@ export function topicConfigOf(profile: Profile, maxMessageBytes: number): Record
   const given = Number(config["max.message.bytes"] ?? 0);
   config["max.message.bytes"] = String(Math.max(given, maxMessageBytes));
   return config;
+}
+
+/** The brokers' app listeners as the upstreams of the run's app proxies. */
+function listenerUpstreams(listeners: AppListener[]): Broker[] {
+  return listeners.map((l) => {
+    const i = l.upstream.lastIndexOf(":");
+    return { nodeId: l.broker, host: l.upstream.slice(0, i), port: Number(l.upstream.slice(i + 1)) };
+  });
 }

@@ -1,4 +1,6 @@
 import { UsageError } from "../errors.js";
+import { AppSink } from "../app/sink.js";
+import type { AppSettings } from "../profiles/schema.js";
 import { drainSink } from "../workload/sinks/drain.js";
 import { openSink, sinkConfig, type Sink, type SinkConfig } from "../workload/sinks/index.js";
 import { runFiles, type RunInfo } from "./run-dir.js";
@@ -7,8 +9,8 @@ import { runFiles, type RunInfo } from "./run-dir.js";
  * Connects to the run's sink and creates its tables. Unreachable: an InfrastructureError naming
  * the host (exit 3); tables already there (the prefix was used before): a UsageError (exit 2).
  */
-export async function prepareSink(config: SinkConfig): Promise<Sink> {
-  const sink = await openSink(config);
+export async function prepareSink(config: SinkConfig, app?: AppSettings): Promise<Sink> {
+  const sink = await openRunSink(config, app);
   try {
     await sink.create();
   } catch (err) {
@@ -22,6 +24,12 @@ export async function prepareSink(config: SinkConfig): Promise<Sink> {
   return sink;
 }
 
+/** The run's sink: the tool's own tables, or those of the user's app (app.sink). */
+export async function openRunSink(config: SinkConfig, app?: AppSettings): Promise<Sink> {
+  if (app?.sink) return AppSink.connect(config, app.sink);
+  return openSink(config);
+}
+
 /** The sink of a recorded run, located again from its profile, prefix and directory. */
 export function recordedSink(info: RunInfo, dir: string): SinkConfig | undefined {
   return info.sink ? sinkConfig(info.profile.sink, info.prefix, dir) : undefined;
@@ -31,7 +39,7 @@ export function recordedSink(info: RunInfo, dir: string): SinkConfig | undefined
 export async function drainRecordedSink(info: RunInfo, dir: string): Promise<void> {
   const config = recordedSink(info, dir);
   if (!config) return;
-  const sink = await openSink(config);
+  const sink = await openRunSink(config, info.profile.app);
   try {
     await drainSink(sink, runFiles(dir).drainSink);
   } finally {

@@ -11,6 +11,8 @@ import {
   controllerPort,
   replicationPort,
   replicationProxyPort,
+  appListenerPort,
+  appProxyPort,
 } from "./paths.js";
 import type { SecureMaterial } from "./certs.js";
 import { startDetached } from "./process.js";
@@ -73,6 +75,7 @@ function serverProperties(node: KafkaNode, count: number, secure?: SecureMateria
   const protocols = [
     "PLAINTEXT:PLAINTEXT",
     "CONTROLLER:PLAINTEXT",
+    `${APP_LISTENER}:PLAINTEXT`,
     ...(replicated ? ["REPLICATION:PLAINTEXT"] : []),
     ...(secure ? ["SASL_SSL:SASL_SSL", "SSL:SSL"] : []),
   ];
@@ -105,6 +108,9 @@ function serverProperties(node: KafkaNode, count: number, secure?: SecureMateria
   ].join("\n");
 }
 
+/** Name of the listener the user's app reaches the brokers on, through a run's proxies. */
+export const APP_LISTENER = "APP";
+
 /** Name of the inter-broker listener of a three-node stack. */
 export const REPLICATION_LISTENER = "REPLICATION";
 
@@ -131,6 +137,7 @@ function listeners(
   return [
     `PLAINTEXT://${HOST}:${brokerPort(id)}`,
     ...(bind ? [`CONTROLLER://${HOST}:${controllerPort(id)}`] : []),
+    `${APP_LISTENER}://${HOST}:${bind ? appListenerPort(id) : appProxyPort(id)}`,
     ...(replicated
       ? [
           `${REPLICATION_LISTENER}://${HOST}:${bind ? replicationPort(id) : replicationProxyPort(id)}`,
@@ -214,6 +221,12 @@ export function formattedAs(node: KafkaNode): { clusterId: string; nodeId: numbe
 }
 
 /** True when the node's config sends inter-broker traffic through its replication proxy. */
+/** Whether the node was configured with the APP listener (stacks started before it was added were not). */
+export function hasAppListener(node: KafkaNode): boolean {
+  const file = propsFile(node);
+  return fs.existsSync(file) && fs.readFileSync(file, "utf8").includes(`${APP_LISTENER}://`);
+}
+
 export function replicatesThroughProxy(node: KafkaNode): boolean {
   const file = propsFile(node);
   return (

@@ -13,6 +13,7 @@ import {
   formattedAs,
   kafkaNodes,
   launchNode,
+  hasAppListener,
   replicatesThroughProxy,
   type KafkaNode,
 } from "./kafka.js";
@@ -22,6 +23,8 @@ import {
   replicationProxyName,
   replicationPort,
   replicationProxyPort,
+  appListenerPort,
+  appProxyPort,
 } from "./paths.js";
 import { isGone, isPaused, livePid } from "./process.js";
 import { brokerProblem, readState, refuseBusyPort } from "./stack.js";
@@ -49,6 +52,22 @@ export function localStack():
   const state = readState();
   if (!state) return undefined;
   return { brokers: state.brokers, bootstrap: state.bootstrap, toxiproxy: state.toxiproxy };
+}
+
+/**
+ * The local stack's APP listeners: per broker, the address it advertises (where a run's proxy
+ * listens) and the address it listens on. Empty when the stack has none (started before).
+ */
+export function localAppListeners(): { broker: number; proxy: string; upstream: string }[] {
+  const state = readState();
+  if (!state) return [];
+  const nodes = kafkaNodes(state.brokers);
+  if (!nodes.every(hasAppListener)) return [];
+  return nodes.map((n) => ({
+    broker: n.nodeId,
+    proxy: `${HOST}:${appProxyPort(n.nodeId)}`,
+    upstream: `${HOST}:${appListenerPort(n.nodeId)}`,
+  }));
 }
 
 export function localNodes(): LocalNode[] {

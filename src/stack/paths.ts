@@ -35,6 +35,12 @@ export const replicationProxyPort = (nodeId: number): number => 9491 + PORT_OFFS
 /** Name of node N's replication proxy (never `kc-…`: `cleanup` removes those). */
 export const replicationProxyName = (nodeId: number): string =>
   `kafka-chaos-stack-replication-${nodeId}`;
+/**
+ * Each broker's APP listener, for the user's own app under test: bound here, advertised at
+ * appProxyPort, where a run puts its Toxiproxy proxy (network faults with role app).
+ */
+export const appListenerPort = (nodeId: number): number => 9591 + PORT_OFFSET + nodeId;
+export const appProxyPort = (nodeId: number): number => 9691 + PORT_OFFSET + nodeId;
 export const POSTGRES_PORT = 5433 + PORT_OFFSET;
 export const POSTGRES_USER = "kafka_chaos";
 /** The local stack's PostgreSQL (`stack:up --postgres`): trust auth, the default database. */

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import kafkajs from "kafkajs";
 import { InfrastructureError } from "../errors.js";
 import { encodeDrained } from "../history/reader.js";
-import { identityOf } from "./headers.js";
+import { identityOf, type Identity } from "./headers.js";
 
 export interface DrainOptions {
   kafka: kafkajs.Kafka;
@@ -13,6 +13,11 @@ export interface DrainOptions {
   groupId: string;
   file: string;
   readCommitted: boolean;
+  /**
+   * Reads a record's identity (default: its headers). A custom reader's records are all the
+   * run's own: one without an identity is kept as unexpected, not counted foreign.
+   */
+  identify?: (m: kafkajs.KafkaMessage) => Identity;
   /** Give up when no partition made progress for this long. */
   idleTimeoutMs?: number;
 }
@@ -21,6 +26,8 @@ export interface DrainStats {
   records: number;
   /** Records in the run's topic without this run's headers. */
   foreign: number;
+  /** Records kept without an identity (producer and seq -1): unexpected. */
+  unidentified: number;
 }
 
 /**
@@ -33,7 +40,9 @@ export async function drainTopic(opts: DrainOptions): Promise<DrainStats> {
   const pending = new Set([...targets].filter(([, end]) => end > 0).map(([p]) => p));
   const tmp = `${opts.file}.partial`;
   const out = fs.createWriteStream(tmp);
-  const stats: DrainStats = { records: 0, foreign: 0 };
+  const stats: DrainStats = { records: 0, foreign: 0, unidentified: 0 };
+  const custom = opts.identify !== undefined;
+  const identify = opts.identify ?? identityOf;
   const consumer = opts.kafka.consumer({
     groupId: opts.groupId,
     readUncommitted: !opts.readCommitted,
@@ -63,12 +72,13 @@ export async function drainTopic(opts: DrainOptions): Promise<DrainStats> {
           eachBatch: async ({ batch }) => {
             const lines: string[] = [];
             for (const m of batch.messages) {
-              const { runId, producer, seq } = identityOf(m);
+              const { runId, producer, seq } = identify(m);
               // Another run's record is foreign; one of this run with a malformed identity is
               // kept (producer or seq -1) so that the reconciler reports it as unexpected.
-              if (runId !== opts.runId) stats.foreign += 1;
+              if (runId !== opts.runId && !custom) stats.foreign += 1;
               else {
                 const offset = Number(m.offset);
+                if (producer === -1 && seq === -1) stats.unidentified += 1;
                 lines.push(encodeDrained({ partition: batch.partition, offset, producer, seq }));
               }
             }

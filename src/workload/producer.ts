@@ -7,6 +7,7 @@ import type { Profile } from "../profiles/schema.js";
 import { ackedPartitions, messagesPerBatch, PartitionPlan } from "./batches.js";
 import { initTransactions } from "./client.js";
 import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "./headers.js";
+import { inputKeyValue, type IdentityMode } from "./identity.js";
 import {
   classifySendError,
   describeError,
@@ -39,6 +40,8 @@ export interface ProducerOptions {
   signal: AbortSignal;
   /** For transactional producers: finds out whether a transaction whose commit failed committed. */
   resolveInDoubt?: (doubt: InDoubt) => Promise<Fate>;
+  /** Where the identity also travels, for the user's app (default: the headers only). */
+  identity?: IdentityMode;
   /** Stops the run when sends keep being refused alike; one per producer unless shared. */
   refusals?: RefusalWatch;
 }
@@ -136,13 +139,15 @@ function buildMessages(
   payload: Buffer,
 ): kafkajs.Message[] {
   const producer = String(opts.producerId);
+  const identity = opts.identity ?? "headers";
   const messages: kafkajs.Message[] = new Array(to - from + 1);
   for (let seq = from; seq <= to; seq += 1) {
+    const { key, value } = inputKeyValue(identity, opts.producerId, seq, plan.key(seq), payload);
     messages[seq - from] = {
-      key: plan.key(seq),
+      key,
       // Placed by the producer, so it knows which partitions a response must acknowledge.
       partition: plan.partitionOf(seq),
-      value: payload,
+      value,
       headers: { [HEADER_RUN]: opts.runId, [HEADER_PRODUCER]: producer, [HEADER_SEQ]: String(seq) },
     };
   }

@@ -44,6 +44,12 @@ export function networkKind<F extends NetworkFault>(spec: {
       ...(fault.role !== "producer" ? [`role=${fault.role}`] : []),
     ],
     fits(fault, profile) {
+      if (fault.role === "app" && !profile.app) {
+        return { key: "role", problem: "role app: the profile has no app section" };
+      }
+      if (fault.role === "processor" && profile.app) {
+        return { key: "role", problem: "role processor: this pipeline's processor is its app; use role=app" };
+      }
       if (profile.processor.enabled) return undefined;
       const disabled = "the pipeline has no processor (processor.enabled is false)";
       if (fault.role === "processor")
@@ -85,7 +91,7 @@ async function prepareOnProxies<F extends NetworkFault>(
 }
 
 function rolesOf(role: FaultRole): ClientRole[] {
-  return role === "all" ? ["producer", "processor"] : [role];
+  return role === "all" ? ["producer", "processor", "app"] : [role];
 }
 
 async function nodes(target: FaultTarget, all: number[], ports: Ports): Promise<number[]> {
