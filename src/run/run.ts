@@ -126,7 +126,10 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
         topic,
         profile.workload.partitions,
         profile.workload.replicationFactor,
-        topicConfigOf(profile, role === "output" ? sizes.output : sizes.input),
+        // The app's own batches may be larger than ours: its output keeps the broker's limit.
+        role === "output" && profile.app
+          ? { ...(profile.workload.topicConfig ?? {}) }
+          : topicConfigOf(profile, role === "output" ? sizes.output : sizes.input),
       );
     }
     const info: RunInfo = {
