@@ -271,7 +271,11 @@ describe("parseFault errors", () => {
     ["drop-acks:for=0", "for", "must be at least 1ms"],
     ["drop-acks:at=later", "at", "expected a time such as 2s or a count such as 5000msg"],
     ["drop-acks:target=follower", "target", "expected all, leader, coordinator or broker-<nodeId>"],
-    ["drop-acks:role=consumer", "role", 'expected one of producer, processor, app, all, got "consumer"'],
+    [
+      "drop-acks:role=consumer",
+      "role",
+      'expected one of producer, processor, app, all, got "consumer"',
+    ],
     ["drop-acks:repeat=0", "repeat", 'expected a whole number >= 1, got "0"'],
     ["drop-acks:repeat=1.5", "repeat", "expected a whole number >= 1"],
     ["drop-acks:for=3s,every=1s", "every", "must be at least for (3s)"],

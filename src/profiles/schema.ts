@@ -249,9 +249,7 @@ export function faultProblem(
   });
 }
 
-const hostPort = z
-  .string()
-  .regex(/^[^\s:]+:\d{1,5}$/, "expected host:port, e.g. 127.0.0.1:19092");
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, "expected host:port, e.g. 127.0.0.1:19092");
 
 /** How the app signals that it is ready: a line of its output, a TCP port it opens, or a delay. */
 const ready = z.union([
@@ -290,7 +288,9 @@ const app = strictObject({
   command: z.array(z.string().min(1)).min(1, "expected the program and its arguments"),
   /** working directory; relative to the profile file's directory */
   cwd: z.string().min(1).optional(),
-  env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+  env: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
+    .default({}),
   instances: whole(1).max(8).default(1),
   ready: ready.default({ delay: 2000 }),
   /** longest wait for an instance to become ready */
@@ -404,13 +404,25 @@ function appProblems(profile: {
   const { app: a, sink: s } = profile;
   const problems = [];
   if (!profile.processor.enabled) {
-    problems.push(issue(["processor", "enabled"], "must not be false with app (the app is the processor)"));
+    problems.push(
+      issue(["processor", "enabled"], "must not be false with app (the app is the processor)"),
+    );
   }
   if (s.type === "sqlite") {
-    problems.push(issue(["sink", "type"], "an app writes to postgres (sink.type postgres) or to the output topic"));
+    problems.push(
+      issue(
+        ["sink", "type"],
+        "an app writes to postgres (sink.type postgres) or to the output topic",
+      ),
+    );
   }
   if (s.type === "postgres" && !a?.sink) {
-    problems.push(issue(["app", "sink"], "required with sink.type postgres: the query that lists the ids the app wrote"));
+    problems.push(
+      issue(
+        ["app", "sink"],
+        "required with sink.type postgres: the query that lists the ids the app wrote",
+      ),
+    );
   }
   if (s.type === "none" && a?.sink) {
     problems.push(issue(["app", "sink"], "only with sink.type postgres"));

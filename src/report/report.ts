@@ -39,6 +39,8 @@ export interface Report {
   /** how the history ended: completed, interrupted, error, or null when it just stops (crash) */
   endReason: Reconciliation["endReason"];
   warnings: string[];
+  /** the user's app that was the processor stage, and its logs (one per started process) */
+  app?: { command: string; logs: string[] };
 }
 
 export function buildReport(

@@ -137,10 +137,15 @@ const ERRORS_SHOWN = 5;
 function processorLines(report: Report): string[] {
   const p = report.processor;
   if (!p) return [];
-  const lines = [
-    `processor: ${p.workers.length} worker process(es) started, ${p.processed} processed, ${p.aborted} aborted, ` +
-      `${p.unknown} unknown`,
-  ];
+  const lines = report.app
+    ? [
+        `app: ${report.app.command} — ${p.workers.length} process(es) started, ${p.processed} record(s) written`,
+        `app logs: ${report.app.logs.join(", ")}`,
+      ]
+    : [
+        `processor: ${p.workers.length} worker process(es) started, ${p.processed} processed, ${p.aborted} aborted, ` +
+          `${p.unknown} unknown`,
+      ];
   if (p.crashes.length > 0) {
     const crashes = p.crashes.map(
       (c) => `${c.worker}${c.point === null ? "" : ` ${c.point}`} at ${ms(c.time)}`,

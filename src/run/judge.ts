@@ -72,12 +72,24 @@ export async function judgeRunDir(dir: string, warnings: string[] = []): Promise
     }),
     warnings,
   );
+  if (info.profile.app) {
+    report.app = { command: info.profile.app.command.join(" "), logs: appLogs(dir) };
+  }
   fs.writeFileSync(files.report, `${JSON.stringify(report, null, 2)}\n`);
   // The HTML report is a view of the verdict: failing to draw it must not lose the verdict.
   await writeRunHtml(dir, report, processorHistories(dir)).catch((err: Error) =>
     console.error(`kafka-chaos: report.html not written: ${err.message}`),
   );
   return report;
+}
+
+/** The app's log files (app-<instance>.<incarnation>.log), in start order per instance. */
+export function appLogs(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((name) => /^app-\d+\.\d+\.log$/.test(name))
+    .sort((a, b) => a.localeCompare(b, "en", { numeric: true }))
+    .map((name) => path.join(dir, name));
 }
 
 async function addSinkRows(reconciler: Reconciler, file: string, table: string): Promise<void> {

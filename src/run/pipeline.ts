@@ -389,6 +389,7 @@ async function produce(
         : undefined,
       settings: profile.producer,
       workload: profile.workload,
+      ...(profile.app ? { identity: profile.app.identity } : {}),
       history,
       clock,
       progress,

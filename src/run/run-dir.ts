@@ -74,12 +74,7 @@ export function runNames(
       input: `${prefix}-input`,
       ...(withOutput ? { output: `${prefix}-output` } : {}),
     },
-    groups: [
-      `${prefix}-drain`,
-      `${prefix}-resolve`,
-      `${prefix}-processor`,
-      `${prefix}-tail`,
-    ]
+    groups: [`${prefix}-drain`, `${prefix}-resolve`, `${prefix}-processor`, `${prefix}-tail`]
       .concat(app.app ? [`${prefix}-app`] : [])
       .concat(withOutput ? [`${prefix}-drain-output`, `${prefix}-drain-output-uncommitted`] : []),
     roles,

@@ -263,14 +263,16 @@ async function identityCheck(
     ? `the output topic ${info.topics.output}`
     : `the rows app.sink.query lists`;
   const total = output?.records ?? rows ?? 0;
-  const missing = output
-    ? output.unidentified
-    : await countUnidentified(runFiles(dir).drainSink);
+  const missing = output ? output.unidentified : await countUnidentified(runFiles(dir).drainSink);
   if (total > 0 && missing === total) {
-    throw new UsageError(`app: none of the ${total} records in ${where} carries an identity; ${IDENTITY_HINT}`);
+    throw new UsageError(
+      `app: none of the ${total} records in ${where} carries an identity; ${IDENTITY_HINT}`,
+    );
   }
   if (missing === 0) return [];
-  return [`${missing} of ${total} records in ${where} carry no identity (reported as unexpected); ${IDENTITY_HINT}`];
+  return [
+    `${missing} of ${total} records in ${where} carry no identity (reported as unexpected); ${IDENTITY_HINT}`,
+  ];
 }
 
 async function countUnidentified(file: string): Promise<number> {
@@ -378,6 +380,10 @@ export function topicConfigOf(profile: Profile, maxMessageBytes: number): Record
 function listenerUpstreams(listeners: AppListener[]): Broker[] {
   return listeners.map((l) => {
     const i = l.upstream.lastIndexOf(":");
-    return { nodeId: l.broker, host: l.upstream.slice(0, i), port: Number(l.upstream.slice(i + 1)) };
+    return {
+      nodeId: l.broker,
+      host: l.upstream.slice(0, i),
+      port: Number(l.upstream.slice(i + 1)),
+    };
   });
 }

@@ -43,7 +43,11 @@ export function inputKeyValue(
 export function outputIdentity(
   mode: IdentityMode,
   runId: string,
-): (m: { key?: Buffer | null; value?: Buffer | null; headers?: Record<string, unknown> }) => Identity {
+): (m: {
+  key?: Buffer | null;
+  value?: Buffer | null;
+  headers?: Record<string, unknown>;
+}) => Identity {
   if (mode === "headers") return identityOf;
   if (mode === "key") return (m) => ({ runId, ...parseIdentityText(m.key?.toString() ?? "") });
   const steps = mode.value.split(".");

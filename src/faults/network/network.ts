@@ -48,7 +48,10 @@ export function networkKind<F extends NetworkFault>(spec: {
         return { key: "role", problem: "role app: the profile has no app section" };
       }
       if (fault.role === "processor" && profile.app) {
-        return { key: "role", problem: "role processor: this pipeline's processor is its app; use role=app" };
+        return {
+          key: "role",
+          problem: "role processor: this pipeline's processor is its app; use role=app",
+        };
       }
       if (profile.processor.enabled) return undefined;
       const disabled = "the pipeline has no processor (processor.enabled is false)";
