@@ -3,7 +3,17 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", ".cache/", "kafka-chaos-runs/", "coverage/"] },
+  {
+    ignores: [
+      "dist/",
+      "node_modules/",
+      ".cache/",
+      "kafka-chaos-runs/",
+      "coverage/",
+      "examples/**/.venv/",
+      "examples/**/target/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
