@@ -19,8 +19,8 @@ APP_COMMIT=after   each INSERT is its own database transaction, durable at once;
                    at-least-once (duplicate rows unless APP_INSERT=ignore).
 APP_COMMIT=before  the bug: the offsets of the records just polled are committed to Kafka before
                    their rows are written; the rows are written in one database transaction that
-                   is committed every 200 records or every second. Kafka's offsets lead the
-                   database, so a crash loses the rows polled since the last database commit.
+                   is committed every second. Kafka's offsets lead the database, so a crash
+                   loses the rows polled since the last database commit (up to a second's worth).
 
 SIGTERM (and SIGINT) stop it gracefully: it writes what it has polled, commits the database and
 then the offsets, and leaves the group. Records without the identity headers are stored with the
@@ -213,10 +213,16 @@ class Service:
             due = self.last_commit + COMMIT_EVERY_SECONDS - time.monotonic()
             # Short polls: records are handled as they arrive, not gathered into a batch first.
             msgs = self.consumer.consume(
-                num_messages=max(1, COMMIT_EVERY_RECORDS - self.since_commit), timeout=max(0.0, min(due, POLL_SECONDS))
+                num_messages=max(1, COMMIT_EVERY_RECORDS - self.since_commit)
+                if self.commit_mode == "after"
+                else COMMIT_EVERY_RECORDS,
+                timeout=max(0.0, min(due, POLL_SECONDS)),
             )
             self.handle(msgs)
-            if self.since_commit >= COMMIT_EVERY_RECORDS or time.monotonic() - self.last_commit >= COMMIT_EVERY_SECONDS:
+            # "after" commits offsets every 200 records or every second; "before" commits the
+            # database every second (its offsets went to Kafka at each poll).
+            by_count = self.commit_mode == "after" and self.since_commit >= COMMIT_EVERY_RECORDS
+            if by_count or time.monotonic() - self.last_commit >= COMMIT_EVERY_SECONDS:
                 self.flush()
         self.flush()
         self.consumer.close()
