@@ -5,12 +5,13 @@ import { Cluster } from "./cluster.js";
 import { runNames } from "./run-dir.js";
 import { checkSizes, type RunSizes } from "../workload/batches.js";
 import { brokerAccess, type BrokerAccess } from "./brokers.js";
+import { appListeners, type AppListener } from "../app/listeners.js";
 import {
   checkTargets,
   directClient,
   hasOutputTopic,
   startPlan,
-  topicConfigOf,
+  runTopicConfig,
   type RunOptions,
 } from "./run.js";
 
@@ -34,32 +35,39 @@ export async function planRun(
   const { profile } = opts;
   const { runId, prefix, seed, schedule } = startPlan(opts);
   const toSink = profile.sink.type !== "none";
-  const names = runNames(prefix, profile.processor.enabled, toSink);
   const direct = directClient(prefix, opts.bootstrap, opts.connection);
   const cluster = await Cluster.connect(direct, opts.bootstrap);
   const brokers = cluster.brokers;
   let sizes: RunSizes;
   let access: BrokerAccess;
+  let listeners: AppListener[] | undefined;
   try {
     // The same refusals as a real run, so a plan that prints is a run that can start.
     checkTargets(schedule, cluster);
     access = brokerAccess(profile, schedule, brokers);
+    listeners = profile.app ? appListeners(profile.app, schedule, brokers) : undefined;
     await cluster.assertPrefixFree(prefix);
     sizes = checkSizes(profile, await cluster.requestLimit(), hasOutputTopic(profile));
   } finally {
     await cluster.close();
   }
+  const names = runNames(prefix, profile.processor.enabled, toSink, {
+    app: profile.app !== undefined,
+    appProxies: listeners !== undefined,
+  });
   const w = profile.workload;
   const lines = [
     `plan for profile ${profile.name} (claims ${profile.claims}), run id ${runId}, seed ${seed}`,
     `workload: ${w.messages} messages of ${w.messageSize} bytes, ${w.rate || "unlimited"} msg/s, ${w.producers} producer(s)`,
-    `processor: ${profile.processor.enabled ? `commit ${profile.processor.commit}, ${profile.processor.workers} worker(s)` : "none"}`,
+    profile.app
+      ? `processor: the app ${JSON.stringify(profile.app.command)} in ${profile.app.cwd ?? "."}, ${profile.app.instances} instance(s), identity ${JSON.stringify(profile.app.identity)}`
+      : `processor: ${profile.processor.enabled ? `commit ${profile.processor.commit}, ${profile.processor.workers} worker(s)` : "none"}`,
     `sink: ${toSink ? `${profile.sink.type}, mode ${profile.sink.mode}` : "none"}`,
     "topics to create (deleted after the run unless --keep):",
     ...Object.entries(names.topics).map(
       ([role, t]) =>
         `  ${t}  partitions ${w.partitions}, replication factor ${w.replicationFactor}, ${Object.entries(
-          topicConfigOf(profile, role === "output" ? sizes.output : sizes.input),
+          runTopicConfig(profile, role, sizes),
         )
           .map(([k, v]) => `${k} ${v}`)
           .join(", ")}`,
@@ -67,7 +75,12 @@ export async function planRun(
     `consumer groups: ${names.groups.join(", ")}`,
     `Toxiproxy proxies at ${opts.toxiproxy}, listening on ${opts.proxyHost ?? "127.0.0.1"} from port ${opts.proxyPortBase ?? 21000} (removed after the run):`,
     ...names.roles.flatMap((role) =>
-      brokers.map((b) => `  ${names.proxy(role)}-b${b.nodeId} → ${b.host}:${b.port}`),
+      role === "app"
+        ? (listeners ?? []).map(
+            (l) =>
+              `  ${names.proxy(role)}-b${l.broker} at ${l.proxy} → ${l.upstream} (app listener)`,
+          )
+        : brokers.map((b) => `  ${names.proxy(role)}-b${b.nodeId} → ${b.host}:${b.port}`),
     ),
     "fault schedule:",
     ...(schedule.length === 0

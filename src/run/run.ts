@@ -126,10 +126,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
         topic,
         profile.workload.partitions,
         profile.workload.replicationFactor,
-        // The app's own batches may be larger than ours: its output keeps the broker's limit.
-        role === "output" && profile.app
-          ? { ...(profile.workload.topicConfig ?? {}) }
-          : topicConfigOf(profile, role === "output" ? sizes.output : sizes.input),
+        runTopicConfig(profile, role, sizes),
       );
     }
     const info: RunInfo = {
@@ -386,4 +383,15 @@ function listenerUpstreams(listeners: AppListener[]): Broker[] {
       port: Number(l.upstream.slice(i + 1)),
     };
   });
+}
+
+/** The config of the run's topic of this role (input or output). */
+export function runTopicConfig(
+  profile: Profile,
+  role: string,
+  sizes: { input: number; output: number },
+): Record<string, string> {
+  // The app's own batches may be larger than ours: its output keeps the broker's limit.
+  if (role === "output" && profile.app) return { ...(profile.workload.topicConfig ?? {}) };
+  return topicConfigOf(profile, role === "output" ? sizes.output : sizes.input);
 }
