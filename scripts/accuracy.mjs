@@ -36,6 +36,7 @@ const USAGE = `usage: npm run accuracy -- [options]
   --max-duration <time> passed to each run (default 3m); the harness kills a run 2 min after it
   --out <dir>           campaign folder (default .cache/accuracy/<timestamp>)
   --keep-runs           keep every run directory (default: only those that did not match)
+  --apps                also the examples' apps (examples/, built with examples/build.sh)
   --no-snapshot         run bin/kafka-chaos.js of the work tree, not a copy taken at the start
   --list                print the scenarios and exit
   -h, --help
@@ -197,6 +198,63 @@ const MATRIX = [
     expectExit: 1,
     checks: ["producer-broker.lostAcked == 0"],
     effects: ["end-to-end.duplicated > 0"],
+  },
+];
+
+/**
+ * The examples under examples/: the user's own app (Kafka Streams, Python + PostgreSQL) as the
+ * processor stage, with their profiles' own faults and message counts. Run with --apps (after
+ * examples/build.sh).
+ */
+const EXAMPLES = path.join(ROOT, "examples");
+const APPS = [
+  {
+    id: "app/streams-exactly-once",
+    profile: path.join(EXAMPLES, "kafka-streams", "streams-exactly-once.yaml"),
+    messages: 12000,
+    expectExit: 0,
+    checks: [...E2E_EXACTLY_ONCE, "*.duplicated == 0"],
+    effects: ["run.crashes > 0"],
+  },
+  {
+    id: "app/streams-at-least-once",
+    profile: path.join(EXAMPLES, "kafka-streams", "streams-at-least-once.yaml"),
+    messages: 12000,
+    expectExit: 0,
+    checks: ["*.lostAcked == 0", "end-to-end.lost == 0"],
+    effects: ["end-to-end.duplicated > 0"],
+  },
+  {
+    id: "app/streams-alo-claims-eos",
+    profile: path.join(EXAMPLES, "kafka-streams", "streams-alo-claims-eos.yaml"),
+    messages: 12000,
+    expectExit: 1,
+    checks: ["*.lostAcked == 0"],
+    effects: ["end-to-end.duplicated > 0"],
+  },
+  {
+    id: "app/python-plain-insert",
+    profile: path.join(EXAMPLES, "python-postgres", "python-plain-insert.yaml"),
+    messages: 10000,
+    expectExit: 0,
+    checks: ["*.lostAcked == 0", "end-to-end.lost == 0"],
+    effects: ["consumer-sink.duplicated > 0"],
+  },
+  {
+    id: "app/python-on-conflict",
+    profile: path.join(EXAMPLES, "python-postgres", "python-on-conflict.yaml"),
+    messages: 10000,
+    expectExit: 0,
+    checks: ["*.lostAcked == 0", "*.duplicated == 0", "end-to-end.lost == 0"],
+    effects: ["run.crashes > 0"],
+  },
+  {
+    id: "app/python-commit-before-write",
+    profile: path.join(EXAMPLES, "python-postgres", "python-commit-before-write.yaml"),
+    messages: 10000,
+    expectExit: 1,
+    checks: ["producer-broker.lostAcked == 0"],
+    effects: ["end-to-end.lostAcked > 0"],
   },
 ];
 
@@ -562,6 +620,7 @@ const { values: opts } = (() => {
         "max-duration": { type: "string", default: "3m" },
         out: { type: "string" },
         "keep-runs": { type: "boolean", default: false },
+        apps: { type: "boolean", default: false },
         "no-snapshot": { type: "boolean", default: false },
         list: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -595,6 +654,7 @@ const scenarios = [
   ...MATRIX.map((s) => ({ ...s, planned: repeats })),
   ...CLEAN.map((s) => ({ ...s, planned: cleanRepeats })),
   ...(THREE_BROKERS ? REPLICATED.map((s) => ({ ...s, planned: repeats })) : []),
+  ...(opts.apps ? APPS.map((s) => ({ ...s, planned: repeats })) : []),
 ].filter((s) => s.planned > 0 && (!only || only.test(s.id)));
 for (const s of scenarios) {
   s.faultText = s.faults ? s.faults.join(" + ") : `${(await defaultFaults(s.profile)).join(" + ")}`;
