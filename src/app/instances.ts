@@ -153,6 +153,8 @@ export class AppInstances implements AppControl {
     s.child = child;
     s.expected = undefined;
     s.exited = new Promise((resolve) => child.once("exit", () => resolve()));
+    // Started while the run was stopping (a restart under way): it must not outlive the run.
+    if (this.stopping) this.groupSignal(child, "SIGKILL");
     this.record("start", instance, s.incarnation);
     child.once("exit", (code, signal) => this.exited(instance, child, code, signal));
     return child;
