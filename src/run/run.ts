@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type kafkajs from "kafkajs";
-import { AppError, UsageError } from "../errors.js";
+import { AppError, InfrastructureError, UsageError } from "../errors.js";
 import { ProxySet } from "../faults/proxies.js";
 import { RunTargets } from "./targets.js";
 import { brokerAccess } from "./brokers.js";
@@ -10,7 +10,7 @@ import type { Profile } from "../profiles/schema.js";
 import type { Report } from "../report/report.js";
 import { checkSizes } from "../workload/batches.js";
 import { kafkaClient } from "../workload/client.js";
-import { drainTopic, type DrainStats } from "../workload/drain.js";
+import { drainTopic, waitTransactionsClosed, type DrainStats } from "../workload/drain.js";
 import { outputIdentity } from "../workload/identity.js";
 import { readDrainBatches } from "../history/reader.js";
 import { appListeners, type AppListener } from "../app/listeners.js";
@@ -231,16 +231,31 @@ async function drainAll(
     });
   await drain(info.topics.input, files.drain, true, "drain");
   if (!info.topics.output) return undefined;
-  const stats = await drain(info.topics.output, files.drainOutput, true, "drain-output", true);
-  await drain(
+  // Uncommitted first: it finds the high watermarks, and what a read_committed reader sees is
+  // only final once every transaction up to them has ended.
+  const all = await drain(
     info.topics.output,
     files.drainOutputUncommitted,
     false,
     "drain-output-uncommitted",
     true,
   );
-  return stats;
+  const held = await waitTransactionsClosed(direct, info.topics.output, all.ends, OPEN_TX_WAIT_MS);
+  if (held.length > 0) {
+    const where = held.map((h) => `p${h.partition} stable at ${h.stable} of ${h.high}`).join(", ");
+    throw new InfrastructureError(
+      info.bootstrap,
+      `a transaction on the output topic ${info.topics.output} is still open after ${OPEN_TX_WAIT_MS / 1000}s (${where}): a killed producer's transaction ends only at its transaction.timeout.ms; judge the run later with: kafka-chaos reconcile ${dir}`,
+    );
+  }
+  return drain(info.topics.output, files.drainOutput, true, "drain-output", true);
 }
+
+/**
+ * Longest wait for transactions left open on the output topic (a killed app instance's, whose
+ * transactional id no restart reuses): the producer default transaction.timeout.ms is 60 s.
+ */
+const OPEN_TX_WAIT_MS = 90_000;
 
 const IDENTITY_HINT =
   "copy the headers kc-run, kc-producer and kc-seq from each input record to its output (Kafka Streams and most frameworks forward headers), or set app.identity to key or { value: <JSON field> }";
@@ -343,8 +358,7 @@ export async function reconcileDir(dir: string, connection?: Connection): Promis
   const info = readRunInfo(dir);
   if (info.sink && !fs.existsSync(files.drainSink)) await drainRecordedSink(info, dir);
   const drained =
-    fs.existsSync(files.drain) &&
-    (!info.topics.output || fs.existsSync(files.drainOutputUncommitted));
+    fs.existsSync(files.drain) && (!info.topics.output || fs.existsSync(files.drainOutput));
   if (drained) return judgeRunDir(dir);
   const direct = directClient(info.prefix, info.bootstrap, connection);
   const cluster = await Cluster.connect(direct, info.bootstrap);

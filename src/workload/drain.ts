@@ -28,6 +28,8 @@ export interface DrainStats {
   foreign: number;
   /** Records kept without an identity (producer and seq -1): unexpected. */
   unidentified: number;
+  /** partition → the offset the drain read up to (a read_uncommitted drain: the high watermark) */
+  ends: Map<number, number>;
 }
 
 /**
@@ -36,11 +38,14 @@ export interface DrainStats {
  * The file is written under a temporary name and renamed only once the drain is complete.
  */
 export async function drainTopic(opts: DrainOptions): Promise<DrainStats> {
-  const targets = await endOffsets(opts);
+  // Read uncommitted, the drain goes on past open transactions, to the high watermarks.
+  const targets = opts.readCommitted
+    ? await endOffsets(opts)
+    : await highWatermarks(opts.kafka, opts.topic);
   const pending = new Set([...targets].filter(([, end]) => end > 0).map(([p]) => p));
   const tmp = `${opts.file}.partial`;
   const out = fs.createWriteStream(tmp);
-  const stats: DrainStats = { records: 0, foreign: 0, unidentified: 0 };
+  const stats: DrainStats = { records: 0, foreign: 0, unidentified: 0, ends: targets };
   const custom = opts.identify !== undefined;
   const identify = opts.identify ?? identityOf;
   const consumer = opts.kafka.consumer({
@@ -117,7 +122,10 @@ function endOffsets(opts: DrainOptions): Promise<Map<number, number>> {
   return topicEndOffsets(opts.kafka, opts.topic);
 }
 
-/** partition → end offset (high watermark), riding out a leader change (see endOffsets). */
+/**
+ * partition → end offset, riding out a leader change (see endOffsets). kafkajs's admin lists
+ * offsets read_committed: this is the last stable offset, which an open transaction holds back.
+ */
 export async function topicEndOffsets(
   kafka: kafkajs.Kafka,
   topic: string,
@@ -138,3 +146,75 @@ export async function topicEndOffsets(
 }
 
 const END_OFFSET_ATTEMPTS = 15;
+
+/**
+ * Waits until no transaction is open on the topic: every partition's last stable offset has
+ * reached `high` (the high watermarks a read_uncommitted drain saw). A transaction left open by
+ * a killed producer whose id nobody reuses ends only when the coordinator aborts it, after its
+ * transaction.timeout.ms; a read_committed drain before that would stop at it. Returns the
+ * partitions still held back after `timeoutMs` (empty when none).
+ */
+export async function waitTransactionsClosed(
+  kafka: kafkajs.Kafka,
+  topic: string,
+  high: Map<number, number>,
+  timeoutMs: number,
+): Promise<{ partition: number; stable: number; high: number }[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stable = await topicEndOffsets(kafka, topic);
+    const held = [...high]
+      .filter(([p, h]) => (stable.get(p) ?? 0) < h)
+      .map(([partition, h]) => ({ partition, stable: stable.get(partition) ?? 0, high: h }));
+    if (held.length === 0 || Date.now() > deadline) return held;
+    await sleep(500);
+  }
+}
+
+const READ_UNCOMMITTED = 0;
+const CREATE_CLUSTER = "private:Kafka:createCluster";
+
+interface KafkajsCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findTopicPartitionMetadata(topic: string): { partitionId: number }[];
+  fetchTopicsOffset(
+    topics: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
+  ): Promise<{ partitions: { partition: number; offset: string }[] }[]>;
+}
+
+/**
+ * partition → high watermark. kafkajs's admin lists offsets read_committed only (the last
+ * stable offsets), so this asks through a kafkajs cluster made read_uncommitted (kafkajs 2.2.4
+ * is its last release: its private factory stays as it is).
+ */
+export async function highWatermarks(
+  kafka: kafkajs.Kafka,
+  topic: string,
+): Promise<Map<number, number>> {
+  const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === CREATE_CLUSTER);
+  if (!symbol) throw new Error("kafkajs: no cluster factory (a kafkajs other than 2.2.x?)");
+  const create = (kafka as unknown as Record<symbol, (o: object) => KafkajsCluster>)[symbol]!;
+  for (let attempt = 1; ; attempt++) {
+    const cluster = create({ isolationLevel: READ_UNCOMMITTED });
+    try {
+      await cluster.connect();
+      await cluster.addTargetTopic(topic);
+      await cluster.refreshMetadata();
+      const partitions = cluster
+        .findTopicPartitionMetadata(topic)
+        .map((p) => ({ partition: p.partitionId }));
+      const [found] = await cluster.fetchTopicsOffset([
+        { topic, fromBeginning: false, partitions },
+      ]);
+      return new Map((found?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || attempt >= END_OFFSET_ATTEMPTS) throw err;
+    } finally {
+      await cluster.disconnect().catch(() => {});
+    }
+    await sleep(1000);
+  }
+}
