@@ -13,7 +13,7 @@ APP_INSERT=ignore  the same with ON CONFLICT (id) DO NOTHING: a record written t
                    (the table needs a primary key or unique constraint on id)
 
 APP_COMMIT=after   each INSERT is its own database transaction, durable at once; the consumed
-                   offsets are committed to Kafka every 200 records or every second, whichever
+                   offsets are committed to Kafka every 1000 records or every second, whichever
                    comes first, always after the rows they cover. Kafka's offsets trail the
                    database, so a crash writes the records since the last offset commit again:
                    at-least-once (duplicate rows unless APP_INSERT=ignore).
@@ -36,7 +36,7 @@ import psycopg
 from confluent_kafka import Consumer, KafkaError, KafkaException
 from psycopg import sql
 
-COMMIT_EVERY_RECORDS = 200
+COMMIT_EVERY_RECORDS = 1000
 COMMIT_EVERY_SECONDS = 1.0
 POLL_SECONDS = 0.05
 
@@ -219,7 +219,7 @@ class Service:
                 timeout=max(0.0, min(due, POLL_SECONDS)),
             )
             self.handle(msgs)
-            # "after" commits offsets every 200 records or every second; "before" commits the
+            # "after" commits offsets every 1000 records or every second; "before" commits the
             # database every second (its offsets went to Kafka at each poll).
             by_count = self.commit_mode == "after" and self.since_commit >= COMMIT_EVERY_RECORDS
             if by_count or time.monotonic() - self.last_commit >= COMMIT_EVERY_SECONDS:
