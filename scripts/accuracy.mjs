@@ -235,7 +235,7 @@ const APPS = [
   {
     id: "app/python-plain-insert",
     profile: path.join(EXAMPLES, "python-postgres", "python-plain-insert.yaml"),
-    messages: 10000,
+    messages: 14000,
     expectExit: 0,
     checks: ["*.lostAcked == 0", "end-to-end.lost == 0"],
     effects: ["consumer-sink.duplicated > 0"],
@@ -243,7 +243,7 @@ const APPS = [
   {
     id: "app/python-on-conflict",
     profile: path.join(EXAMPLES, "python-postgres", "python-on-conflict.yaml"),
-    messages: 10000,
+    messages: 14000,
     expectExit: 0,
     checks: ["*.lostAcked == 0", "*.duplicated == 0", "end-to-end.lost == 0"],
     effects: ["run.crashes > 0"],
@@ -251,7 +251,7 @@ const APPS = [
   {
     id: "app/python-commit-before-write",
     profile: path.join(EXAMPLES, "python-postgres", "python-commit-before-write.yaml"),
-    messages: 10000,
+    messages: 14000,
     expectExit: 1,
     checks: ["producer-broker.lostAcked == 0"],
     effects: ["end-to-end.lostAcked > 0"],
