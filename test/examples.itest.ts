@@ -5,36 +5,18 @@
  * need first (quick when built: .ci/run builds them before the tests).
  */
 import { execFileSync } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Report } from "../src/report/report.js";
-import { bootstrap, hop, pgUrl, runCli, toxiproxyUrl } from "./helpers.js";
+import { hop, pgUrl, runProfile } from "./helpers.js";
 
 const EXAMPLES = path.resolve(import.meta.dirname, "..", "examples");
 
-async function runExample(file: string): Promise<{ code: number | null; report: Report }> {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "kc-example-"));
-  const r = await runCli(
-    [
-      "run",
-      "--profile",
-      path.join(EXAMPLES, file),
-      "--bootstrap",
-      bootstrap(),
-      "--toxiproxy",
-      toxiproxyUrl(),
-      "--out",
-      out,
-      "--json",
-      "-",
-    ],
-    240_000,
-    { KAFKA_CHAOS_PG_URL: pgUrl() },
-  );
-  if (r.code !== 0 && r.code !== 1) throw new Error(`run exited ${r.code}: ${r.stderr}`);
-  return { code: r.code, report: JSON.parse(r.stdout) as Report };
+function runExample(file: string): Promise<{ code: number | null; report: Report }> {
+  return runProfile(path.join(EXAMPLES, file), [], {
+    env: { KAFKA_CHAOS_PG_URL: pgUrl() },
+    timeoutMs: 240_000,
+  });
 }
 
 beforeAll(() => {

@@ -73,22 +73,27 @@ export function runCli(
 export async function runProfile(
   profile: string,
   extra: string[] = [],
+  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<CliResult & { report: Report }> {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "kc-test-"));
-  const result = await runCli([
-    "run",
-    "--profile",
-    profile,
-    "--bootstrap",
-    bootstrap(),
-    "--toxiproxy",
-    toxiproxyUrl(),
-    "--out",
-    out,
-    "--json",
-    "-",
-    ...extra,
-  ]);
+  const result = await runCli(
+    [
+      "run",
+      "--profile",
+      profile,
+      "--bootstrap",
+      bootstrap(),
+      "--toxiproxy",
+      toxiproxyUrl(),
+      "--out",
+      out,
+      "--json",
+      "-",
+      ...extra,
+    ],
+    opts.timeoutMs,
+    opts.env,
+  );
   if (result.code !== 0 && result.code !== 1) {
     throw new Error(`run exited ${result.code}: ${result.stderr}`);
   }

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { AppError, UsageError } from "../errors.js";
 import type { AppControl } from "../faults/ports.js";
-import type { HistoryWriter } from "../history/writer.js";
+import { appendWorkerEvent, type HistoryWriter } from "../history/writer.js";
 import type { AppSettings } from "../profiles/schema.js";
 import { lastLines, waitReady } from "./ready.js";
 
@@ -205,14 +205,8 @@ export class AppInstances implements AppControl {
     incarnation: number,
     point?: string,
   ): void {
-    this.opts.history.append({
-      type: "worker",
-      phase,
-      worker: `app-${instance}.${incarnation}`,
-      ...(point ? { point } : {}),
-      time: this.opts.clock(),
-    });
-    void this.opts.history.flush().catch(() => {});
+    const worker = `app-${instance}.${incarnation}`;
+    appendWorkerEvent(this.opts.history, phase, worker, this.opts.clock(), point);
   }
 
   private instance(i: number): Instance {

@@ -1,11 +1,10 @@
 import pg from "pg";
-import { InfrastructureError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import type { DrainedRecord } from "../history/events.js";
 import type { AppSettings } from "../profiles/schema.js";
 import { parseIdentityText } from "../workload/identity.js";
-import { sinkHost, type Sink, type SinkConfig } from "../workload/sinks/index.js";
-
-const CONNECT_TIMEOUT_MS = 5000;
+import type { Sink, SinkConfig } from "../workload/sinks/index.js";
+import { connectPostgres } from "../workload/sinks/postgres.js";
 
 /**
  * The sink table of a user's app: made by the profile's setup statements, read back by its
@@ -22,22 +21,7 @@ export class AppSink implements Sink {
     config: SinkConfig,
     settings: NonNullable<AppSettings["sink"]>,
   ): Promise<AppSink> {
-    const client = new pg.Client({
-      connectionString: config.location,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    });
-    client.on("error", () => {});
-    try {
-      await client.connect();
-    } catch (err) {
-      await client.end().catch(() => {});
-      throw new InfrastructureError(
-        sinkHost(config),
-        `PostgreSQL sink unreachable: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
-    return new AppSink(config, settings, client);
+    return new AppSink(config, settings, await connectPostgres(config));
   }
 
   async create(): Promise<void> {

@@ -72,3 +72,15 @@ export class HistoryWriter {
     return chunk;
   }
 }
+
+/** A worker (or app instance) started, crashed or stopped: on disk soon, nobody waits for it. */
+export function appendWorkerEvent(
+  history: HistoryWriter,
+  phase: "start" | "crash" | "stop",
+  worker: string,
+  time: number,
+  point?: string,
+): void {
+  history.append({ type: "worker", phase, worker, ...(point ? { point } : {}), time });
+  void history.flush().catch(() => {});
+}

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { HistoryWriter } from "../history/writer.js";
+import { appendWorkerEvent, type HistoryWriter } from "../history/writer.js";
 import type { WorkerConfig, WorkerMessage } from "./processor.js";
 
 const WORKER_MAIN = fileURLToPath(new URL("./worker-main.js", import.meta.url));
@@ -198,14 +198,7 @@ export class ProcessorPool {
     incarnation: number,
     point?: string,
   ): void {
-    this.opts.history.append({
-      type: "worker",
-      phase,
-      worker: `${slot}.${incarnation}`,
-      ...(point ? { point } : {}),
-      time: this.opts.clock(),
-    });
-    void this.opts.history.flush().catch(() => {});
+    appendWorkerEvent(this.opts.history, phase, `${slot}.${incarnation}`, this.opts.clock(), point);
   }
 
   private slot(slot: number): Slot {

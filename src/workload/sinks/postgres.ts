@@ -19,6 +19,29 @@ import {
 const PAGE = 10_000;
 const CONNECT_TIMEOUT_MS = 5000;
 
+/** A connection to the sink's server, or an InfrastructureError naming the host (exit 3). */
+export async function connectPostgres(config: SinkConfig): Promise<pg.Client> {
+  const client = new pg.Client({
+    connectionString: config.location,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
+  // An error on an idle connection (server gone) must not crash the process unhandled.
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => {});
+    throw new InfrastructureError(
+      sinkHost(config),
+      `PostgreSQL sink unreachable: ${describe(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return client;
+}
+
 /**
  * The PostgreSQL sink: the run's own tables, one connection per worker. A worker killed
  * inside a transaction leaves nothing: the server rolls back when the connection drops.
@@ -31,23 +54,7 @@ export class PostgresSink implements Sink {
 
   /** Connects, or fails with one line naming the host (exit 3). */
   static async connect(config: SinkConfig): Promise<PostgresSink> {
-    const client = new pg.Client({
-      connectionString: config.location,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    });
-    // An error on an idle connection (server gone) must not crash the process unhandled.
-    client.on("error", () => {});
-    try {
-      await client.connect();
-    } catch (err) {
-      await client.end().catch(() => {});
-      throw new InfrastructureError(
-        sinkHost(config),
-        `PostgreSQL sink unreachable: ${describe(err)}`,
-        { cause: err },
-      );
-    }
-    return new PostgresSink(config, client);
+    return new PostgresSink(config, await connectPostgres(config));
   }
 
   async create(): Promise<void> {
