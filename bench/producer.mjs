@@ -1,8 +1,15 @@
-// Producer overhead benchmark: the tool's producer path (runProducer + a real HistoryWriter)
-// against a bare kafkajs producer sending the same messages through the same Toxiproxy proxy.
-// Rounds alternate a, b, a, b, … on one cluster to cancel drift. Target: b/a ≥ 0.90.
+// Producer benchmark, in one sitting on one cluster, rounds interleaved (c, a, b, c, a, b, …) to
+// cancel drift:
+//   (c) the ceiling: Kafka's own Java ProducerPerformance, direct to the broker (100-byte records,
+//       acks=all, 3 partitions) — kafka-tools fetched once with Maven into the cache;
+//   (a) a bare kafkajs producer through one Toxiproxy proxy;
+//   (b) the tool's producer path (runProducer + a real HistoryWriter), same messages, same proxy.
+// Every producer figure is printed as a ratio to the ceiling; b/a is the tool's overhead.
+// Targets: b/a ≥ 0.90 (design.md).
 //   npm run build && node bench/producer.mjs [--messages 200000] [--rounds 3] [--warmup 20000]
+//     [--ceiling-messages 1000000] [--no-ceiling]
 //     [--bootstrap 127.0.0.1:9092] [--toxiproxy http://127.0.0.1:8474] [--strict]
+// --bootstrap/--toxiproxy default to $KAFKA_CHAOS_BOOTSTRAP/$KAFKA_CHAOS_TOXIPROXY, then the stack's.
 // Exits non-zero on an error or a short count; with --strict also when b/a misses the target.
 // Everything it creates is named kc-bench-* and removed at the end, also on error or Ctrl-C.
 import fs from "node:fs";
@@ -16,20 +23,27 @@ import { loadProfile } from "../dist/profiles/load.js";
 import { Cluster } from "../dist/run/cluster.js";
 import { kafkaClient } from "../dist/workload/client.js";
 import { runProducer } from "../dist/workload/producer.js";
+import { ceilingClasspath, runCeiling } from "./ceiling.mjs";
 
 const { values: args } = parseArgs({
   options: {
     messages: { type: "string", default: "200000" },
     rounds: { type: "string", default: "3" },
     warmup: { type: "string", default: "20000" },
+    "ceiling-messages": { type: "string", default: "1000000" },
+    "no-ceiling": { type: "boolean", default: false },
     strict: { type: "boolean", default: false },
-    bootstrap: { type: "string", default: "127.0.0.1:9092" },
-    toxiproxy: { type: "string", default: "http://127.0.0.1:8474" },
+    bootstrap: { type: "string", default: process.env.KAFKA_CHAOS_BOOTSTRAP ?? "127.0.0.1:9092" },
+    toxiproxy: {
+      type: "string",
+      default: process.env.KAFKA_CHAOS_TOXIPROXY ?? "http://127.0.0.1:8474",
+    },
   },
 });
 const MESSAGES = wholeArg("messages", 1);
 const ROUNDS = wholeArg("rounds", 1);
 const WARMUP = wholeArg("warmup", 0);
+const CEILING_MESSAGES = wholeArg("ceiling-messages", 1);
 const TARGET_RATIO = 0.9;
 const BENCH_ID = `kc-bench-${Date.now().toString(36)}-${process.pid}`;
 const RUN_ID = BENCH_ID;
@@ -205,8 +219,29 @@ async function main() {
         `${w.keys} keys, via Toxiproxy ${proxies.names().join(",")}`,
     );
 
+    // The ceiling needs java and kafka-tools (fetched with mvn once); without them it is skipped.
+    let classpath;
+    let noCeiling = args["no-ceiling"] ? "--no-ceiling" : undefined;
+    if (!noCeiling) {
+      try {
+        classpath = await ceilingClasspath();
+      } catch (err) {
+        noCeiling = err?.message ?? String(err);
+      }
+    }
+    const ceiling = async (label, messages) =>
+      runCeiling({
+        classpath,
+        bootstrap: args.bootstrap,
+        topic: await freshTopic(label),
+        messages,
+        recordSize: w.messageSize,
+        signal: stop.signal,
+      });
+
     if (WARMUP > 0) {
       const n = Math.min(WARMUP, MESSAGES);
+      if (classpath) await ceiling("warm-c", Math.min(WARMUP * 5, CEILING_MESSAGES));
       await baseline({ proxies, profile, topic: await freshTopic("warm-a"), messages: n });
       await tool({
         proxies,
@@ -219,9 +254,20 @@ async function main() {
       console.log(`warm-up         ${fmt(n)} msgs each (not counted)`);
     }
 
-    const rates = { a: [], b: [] };
+    const rates = { a: [], b: [], c: [] };
     let last;
     for (let round = 1; round <= ROUNDS && !stop.signal.aborted; round += 1) {
+      if (classpath) {
+        const c = await ceiling(`c${round}`, CEILING_MESSAGES);
+        if (stop.signal.aborted) break;
+        if (c.records !== CEILING_MESSAGES) {
+          throw new Error(`ProducerPerformance sent ${c.records} of ${CEILING_MESSAGES}`);
+        }
+        rates.c.push(c.perSecond);
+        console.log(
+          `round ${round} (c) Java ceiling   ${fmt(c.perSecond).padStart(9)} msgs/s  (${fmt(CEILING_MESSAGES)} records, direct, avg latency ${c.avgLatencyMs} ms)`,
+        );
+      }
       const a = await baseline({
         proxies,
         profile,
@@ -257,25 +303,36 @@ async function main() {
 
     const a = median(rates.a);
     const b = median(rates.b);
+    const c = rates.c.length > 0 ? median(rates.c) : undefined;
     const ratio = b / a;
     const spread = (xs) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
     const paired = rates.b.map((x, i) => (x / rates.a[i]).toFixed(3));
+    const ofCeiling = (x) => (c ? `, ${(x / c).toFixed(3)} of the ceiling` : "");
+    if (c) {
+      console.log(
+        `median (c)      ${fmt(c)} msgs/s  Java ProducerPerformance, direct (range ${spread(rates.c)})`,
+      );
+    } else {
+      console.log(`kafka ceiling   skipped (${noCeiling})`);
+    }
     console.log(
-      `median (a)      ${fmt(a)} msgs/s  bare kafkajs through the proxy (range ${spread(rates.a)})`,
+      `median (a)      ${fmt(a)} msgs/s  bare kafkajs through the proxy (range ${spread(rates.a)}${ofCeiling(a)})`,
     );
     console.log(
-      `median (b)      ${fmt(b)} msgs/s  kafka-chaos runProducer + HistoryWriter (range ${spread(rates.b)})`,
+      `median (b)      ${fmt(b)} msgs/s  kafka-chaos runProducer + HistoryWriter (range ${spread(rates.b)}${ofCeiling(b)})`,
     );
     console.log(
       `ratio b/a       ${ratio.toFixed(3)} (target ≥ ${TARGET_RATIO.toFixed(2)}; per round ${paired.join(", ")})`,
     );
+    if (c) {
+      const perRound = (xs) => xs.map((x, i) => (x / rates.c[i]).toFixed(3)).join(", ");
+      console.log(`ratio a/c       ${(a / c).toFixed(3)} (per round ${perRound(rates.a)})`);
+      console.log(`ratio b/c       ${(b / c).toFixed(3)} (per round ${perRound(rates.b)})`);
+    }
     console.log(
       `history         ${(last.bytes / MESSAGES).toFixed(2)} bytes/message, ` +
         `${(last.writes / last.batches).toFixed(2)} writes/batch ` +
         `(${fmt(last.bytes)} B in ${fmt(last.writes)} writes for ${fmt(last.batches)} batches)`,
-    );
-    console.log(
-      "kafka ceiling   skipped (ProducerPerformance needs kafka-tools, not in the stack's libs)",
     );
     if (ratio < TARGET_RATIO) {
       console.error(`producer overhead above target: b/a ${ratio.toFixed(3)} < ${TARGET_RATIO}`);
