@@ -159,6 +159,7 @@ describe("loading files", () => {
         batchSize: 100,
         batchBytes: 1_048_576,
         compression: "none",
+        transactionMs: 100,
       },
       workload: {
         messages: 20_000,
@@ -178,6 +179,7 @@ describe("loading files", () => {
         sessionTimeoutMs: 6000,
         heartbeatIntervalMs: 1000,
         isolation: "read_committed",
+        commitIntervalMs: 100,
         abortRate: 0,
         restartDelayMs: 1000,
       },
@@ -528,6 +530,7 @@ describe("processor", () => {
         "  sessionTimeoutMs: 10000",
         "  heartbeatIntervalMs: 3000",
         "  isolation: read_uncommitted",
+        "  commitIntervalMs: 1000",
         "  abortRate: 0.2",
         "  restartDelayMs: 0",
         "faults:",
@@ -545,6 +548,7 @@ describe("processor", () => {
       sessionTimeoutMs: 10_000,
       heartbeatIntervalMs: 3000,
       isolation: "read_uncommitted",
+      commitIntervalMs: 1000,
       abortRate: 0.2,
       restartDelayMs: 0,
     });
