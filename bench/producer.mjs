@@ -3,11 +3,13 @@
 //   (c) the ceiling: Kafka's own Java ProducerPerformance, direct to the broker (100-byte records,
 //       acks=all, 3 partitions) — kafka-tools fetched once with Maven into the cache;
 //   (a) a bare kafkajs producer through one Toxiproxy proxy;
-//   (b) the tool's producer path (runProducer + a real HistoryWriter), same messages, same proxy.
+//   (b) the tool's producer path (runProducer + a real HistoryWriter), same messages, same proxy;
+//   (d) the tool's producer path at full speed: rate 0 with batches of --full-batch messages
+//       (the workload's load, what a run with producer.batchSize set that high reaches).
 // Every producer figure is printed as a ratio to the ceiling; b/a is the tool's overhead.
 // Targets: b/a ≥ 0.90 (design.md).
 //   npm run build && node bench/producer.mjs [--messages 200000] [--rounds 3] [--warmup 20000]
-//     [--ceiling-messages 1000000] [--no-ceiling]
+//     [--ceiling-messages 1000000] [--no-ceiling] [--full-batch 1000]
 //     [--bootstrap 127.0.0.1:9092] [--toxiproxy http://127.0.0.1:8474] [--strict]
 // --bootstrap/--toxiproxy default to $KAFKA_CHAOS_BOOTSTRAP/$KAFKA_CHAOS_TOXIPROXY, then the stack's.
 // Exits non-zero on an error or a short count; with --strict also when b/a misses the target.
@@ -32,6 +34,7 @@ const { values: args } = parseArgs({
     warmup: { type: "string", default: "20000" },
     "ceiling-messages": { type: "string", default: "1000000" },
     "no-ceiling": { type: "boolean", default: false },
+    "full-batch": { type: "string", default: "1000" },
     strict: { type: "boolean", default: false },
     bootstrap: { type: "string", default: process.env.KAFKA_CHAOS_BOOTSTRAP ?? "127.0.0.1:9092" },
     toxiproxy: {
@@ -44,6 +47,7 @@ const MESSAGES = wholeArg("messages", 1);
 const ROUNDS = wholeArg("rounds", 1);
 const WARMUP = wholeArg("warmup", 0);
 const CEILING_MESSAGES = wholeArg("ceiling-messages", 1);
+const FULL_BATCH = wholeArg("full-batch", 1);
 const TARGET_RATIO = 0.9;
 const BENCH_ID = `kc-bench-${Date.now().toString(36)}-${process.pid}`;
 const RUN_ID = BENCH_ID;
@@ -254,7 +258,8 @@ async function main() {
       console.log(`warm-up         ${fmt(n)} msgs each (not counted)`);
     }
 
-    const rates = { a: [], b: [], c: [] };
+    const rates = { a: [], b: [], c: [], d: [] };
+    const full = { ...profile, producer: { ...profile.producer, batchSize: FULL_BATCH } };
     let last;
     for (let round = 1; round <= ROUNDS && !stop.signal.aborted; round += 1) {
       if (classpath) {
@@ -298,12 +303,32 @@ async function main() {
       console.log(
         `round ${round} (b) kafka-chaos    ${fmt(MESSAGES / b.seconds).padStart(9)} msgs/s  (${b.seconds.toFixed(2)} s)`,
       );
+
+      const d = await tool({
+        proxies,
+        profile: full,
+        topic: await freshTopic(`d${round}`),
+        messages: MESSAGES,
+        tmpDir,
+        label: `d${round}`,
+      });
+      if (stop.signal.aborted) break;
+      if (d.acked !== MESSAGES) {
+        throw new Error(
+          `full speed acked ${d.acked} of ${MESSAGES} (${JSON.stringify(d.progress)})`,
+        );
+      }
+      rates.d.push(MESSAGES / d.seconds);
+      console.log(
+        `round ${round} (d) full speed     ${fmt(MESSAGES / d.seconds).padStart(9)} msgs/s  (${d.seconds.toFixed(2)} s, batches of ${fmt(FULL_BATCH)})`,
+      );
     }
     if (stop.signal.aborted) throw new Error("interrupted");
 
     const a = median(rates.a);
     const b = median(rates.b);
     const c = rates.c.length > 0 ? median(rates.c) : undefined;
+    const d = median(rates.d);
     const ratio = b / a;
     const spread = (xs) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
     const paired = rates.b.map((x, i) => (x / rates.a[i]).toFixed(3));
@@ -322,12 +347,18 @@ async function main() {
       `median (b)      ${fmt(b)} msgs/s  kafka-chaos runProducer + HistoryWriter (range ${spread(rates.b)}${ofCeiling(b)})`,
     );
     console.log(
+      `median (d)      ${fmt(d)} msgs/s  kafka-chaos at full speed, batches of ${fmt(FULL_BATCH)} (range ${spread(rates.d)}${ofCeiling(d)})`,
+    );
+    console.log(
       `ratio b/a       ${ratio.toFixed(3)} (target ≥ ${TARGET_RATIO.toFixed(2)}; per round ${paired.join(", ")})`,
     );
     if (c) {
       const perRound = (xs) => xs.map((x, i) => (x / rates.c[i]).toFixed(3)).join(", ");
       console.log(`ratio a/c       ${(a / c).toFixed(3)} (per round ${perRound(rates.a)})`);
       console.log(`ratio b/c       ${(b / c).toFixed(3)} (per round ${perRound(rates.b)})`);
+      console.log(
+        `ratio d/c       ${(d / c).toFixed(3)} (target ≥ 0.50; per round ${perRound(rates.d)})`,
+      );
     }
     console.log(
       `history         ${(last.bytes / MESSAGES).toFixed(2)} bytes/message, ` +
