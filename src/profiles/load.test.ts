@@ -169,6 +169,7 @@ describe("loading files", () => {
         partitions: 3,
         replicationFactor: 1,
         producers: 1,
+        producerThreads: false,
       },
       processor: {
         enabled: true,

@@ -102,6 +102,11 @@ const workload = strictObject({
   partitions: whole(1).default(3),
   replicationFactor: whole(1).default(1),
   producers: whole(1).default(1),
+  /**
+   * each producer in its own worker thread with its own client, so producers use more than one
+   * core (kafkajs's encoding is most of a producer's CPU); false: all in the main thread
+   */
+  producerThreads: z.boolean().default(false),
   /** ms the producer or processor may go without progress no fault explains (default 60 s) */
   stallLimit: duration.optional(),
   /**
