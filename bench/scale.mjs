@@ -2,8 +2,9 @@
 // end (produce, process, drain, reconcile, report), through the built CLI under /usr/bin/time -v:
 // wall time, peak memory (RSS) of the CLI, and bytes per message of the run directory.
 //   npm run build && node bench/scale.mjs [--messages 1000000] [--profile at-least-once]
-//     [--fault drop-acks] [--batch 1000] [--out DIR] [--keep]
-// --batch sets producer.batchSize and processor.batchSize (messages per send, per commit).
+//     [--fault drop-acks] [--batch 1000] [--producers 1] [--out DIR] [--keep]
+// --batch sets producer.batchSize and processor.batchSize (messages per send, per commit);
+// --producers N > 1 runs N producers, each in its own worker thread (workload.producerThreads).
 // The cluster and Toxiproxy come from $KAFKA_CHAOS_BOOTSTRAP and $TOXIPROXY_URL, as for the CLI.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -20,14 +21,16 @@ const { values: args } = parseArgs({
     profile: { type: "string", default: "at-least-once" },
     fault: { type: "string", default: "drop-acks" },
     batch: { type: "string", default: "1000" },
+    producers: { type: "string", default: "1" },
     out: { type: "string" },
     keep: { type: "boolean", default: false },
   },
 });
 const MESSAGES = Number(args.messages);
 const BATCH = Number(args.batch);
-if (!Number.isInteger(MESSAGES) || MESSAGES < 1 || !Number.isInteger(BATCH) || BATCH < 1) {
-  console.error("--messages and --batch: whole numbers ≥ 1");
+const PRODUCERS = Number(args.producers);
+if (![MESSAGES, BATCH, PRODUCERS].every((n) => Number.isInteger(n) && n >= 1)) {
+  console.error("--messages, --batch and --producers: whole numbers ≥ 1");
   process.exit(2);
 }
 if (!fs.existsSync("/usr/bin/time")) {
@@ -45,7 +48,13 @@ const base = YAML.parse(
   fs.readFileSync(path.join(ROOT, "profiles", `${args.profile}.yaml`), "utf8"),
 );
 base.name = `${args.profile}-scale`;
-base.workload = { ...base.workload, messages: MESSAGES, rate: 0 };
+base.workload = {
+  ...base.workload,
+  messages: MESSAGES,
+  rate: 0,
+  producers: PRODUCERS,
+  producerThreads: PRODUCERS > 1,
+};
 base.producer = { ...base.producer, batchSize: BATCH };
 if (base.processor?.enabled !== false) base.processor = { ...base.processor, batchSize: BATCH };
 fs.writeFileSync(profileFile, YAML.stringify(base));
@@ -57,7 +66,7 @@ const load = () =>
     .map((x) => x.toFixed(2))
     .join(", ");
 console.log(
-  `scale: ${MESSAGES.toLocaleString("en")} messages, profile ${args.profile} (batches of ${BATCH}, rate 0), fault ${args.fault}; load ${load()}`,
+  `scale: ${MESSAGES.toLocaleString("en")} messages, profile ${args.profile} (batches of ${BATCH}, rate 0, ${PRODUCERS} producer(s)${PRODUCERS > 1 ? " in threads" : ""}), fault ${args.fault}; load ${load()}`,
 );
 
 const child = spawn(
