@@ -52,8 +52,8 @@ export async function planRun(
   const w = profile.workload;
   const lines = [
     `plan for profile ${profile.name} (claims ${profile.claims}), run id ${runId}, seed ${seed}`,
-    `workload: ${w.messages} messages of ${w.messageSize} bytes, ${w.rate || "unlimited"} msg/s, ${w.producers} producer(s)`,
-    `processor: ${profile.processor.enabled ? `commit ${profile.processor.commit}, ${profile.processor.workers} worker(s)` : "none"}`,
+    `workload: ${w.messages} messages of ${w.messageSize} bytes, ${w.rate || "unlimited"} msg/s, ${w.producers} producer(s)${w.producerThreads ? " in worker threads" : ""}${profile.producer.transactional ? `, transactions of ${profile.producer.transactionMs} ms` : ""}`,
+    `processor: ${profile.processor.enabled ? `commit ${profile.processor.commit}${profile.processor.commit === "transaction" ? ` every ${profile.processor.commitIntervalMs} ms` : ""}, ${profile.processor.workers} worker(s)` : "none"}`,
     `sink: ${toSink ? `${profile.sink.type}, mode ${profile.sink.mode}` : "none"}`,
     "topics to create (deleted after the run unless --keep):",
     ...Object.entries(names.topics).map(
