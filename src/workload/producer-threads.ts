@@ -136,7 +136,7 @@ function start(opts: ProducerOptions, client: ClientOptions): Worker {
 }
 
 /** The progress a history event shows, as runProducer counts it in its own thread. */
-function countEvent(progress: Progress, e: HistoryEvent): void {
+export function countEvent(progress: Progress, e: HistoryEvent): void {
   if (e.type === "invoke") {
     progress.sent += e.to - e.from + 1;
     return;
@@ -152,7 +152,7 @@ function countEvent(progress: Progress, e: HistoryEvent): void {
 }
 
 /** The thread's error as the main thread throws it (a misconfiguration keeps its class). */
-function threadError(e: ThreadError): Error {
+export function threadError(e: ThreadError): Error {
   if (e.kind !== undefined) {
     return new MisconfigurationError(e.kind, e.sends ?? 0, e.message, e.exitCode === 2);
   }
