@@ -37,15 +37,27 @@ function ask<T>(make: (id: number) => FromThread): Promise<T> {
   });
 }
 
-/** The run's history, written by the main thread: events are passed on at each flush. */
+/**
+ * The run's history, written by the main thread. An outcome is passed on at once (the run's
+ * progress and stall watch see it as soon as in the main thread); an invoke at the flush that
+ * follows it, which waits until the main thread has it on disk.
+ */
 const history = {
-  append: (event: HistoryEvent) => void pending.push(event),
+  append: (event: HistoryEvent) => {
+    pending.push(event);
+    if (event.type !== "invoke") post({ type: "events", id: -1, events: take() });
+  },
   flush: () => {
-    const events = pending;
-    pending = [];
+    const events = take();
     return ask<void>((id) => ({ type: "events", id, events }));
   },
 } as unknown as HistoryWriter;
+
+function take(): HistoryEvent[] {
+  const events = pending;
+  pending = [];
+  return events;
+}
 
 async function main(): Promise<void> {
   const kafka = kafkaClient({ ...setup.client, route: new Map(setup.client.route) });

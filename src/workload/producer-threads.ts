@@ -25,7 +25,7 @@ export interface ThreadSetup {
   resolves: boolean;
 }
 
-/** Thread → main thread. */
+/** Thread → main thread. `events` with id -1 need no answer (not waited for). */
 export type FromThread =
   | { type: "events"; id: number; events: HistoryEvent[] }
   | { type: "doubt"; id: number; doubt: InDoubt }
