@@ -52,8 +52,8 @@ export async function planRun(
   const w = profile.workload;
   const lines = [
     `plan for profile ${profile.name} (claims ${profile.claims}), run id ${runId}, seed ${seed}`,
-    `workload: ${w.messages} messages of ${w.messageSize} bytes, ${w.rate || "unlimited"} msg/s, ${w.producers} producer(s)${w.producerThreads ? " in worker threads" : ""}${profile.producer.transactional ? `, transactions of ${profile.producer.transactionMs} ms` : ""}`,
-    `processor: ${profile.processor.enabled ? `commit ${profile.processor.commit}${profile.processor.commit === "transaction" ? ` every ${profile.processor.commitIntervalMs} ms` : ""}, ${profile.processor.workers} worker(s)` : "none"}`,
+    `workload: ${w.messages} messages of ${w.messageSize} bytes, ${w.rate || "unlimited"} msg/s, ${w.producers} producer(s)`,
+    `processor: ${profile.processor.enabled ? `commit ${profile.processor.commit}, ${profile.processor.workers} worker(s)` : "none"}`,
     `sink: ${toSink ? `${profile.sink.type}, mode ${profile.sink.mode}` : "none"}`,
     "topics to create (deleted after the run unless --keep):",
     ...Object.entries(names.topics).map(
@@ -65,6 +65,7 @@ export async function planRun(
           .join(", ")}`,
     ),
     `consumer groups: ${names.groups.join(", ")}`,
+    ...loadLines(profile),
     `Toxiproxy proxies at ${opts.toxiproxy}, listening on ${opts.proxyHost ?? "127.0.0.1"} from port ${opts.proxyPortBase ?? 21000} (removed after the run):`,
     ...names.roles.flatMap((role) =>
       brokers.map((b) => `  ${names.proxy(role)}-b${b.nodeId} → ${b.host}:${b.port}`),
@@ -99,4 +100,21 @@ function claimLines(profile: RunOptions["profile"]): string[] {
       ? [...warnings, ...relaxed]
       : ["  the settings can keep it"]),
   ];
+}
+
+/** How the workload sends and how long its transactions last, where that is not the default. */
+function loadLines(profile: {
+  workload: { producerThreads: boolean };
+  producer: { transactional: boolean; transactionMs: number };
+  processor: { enabled: boolean; commit: string; commitIntervalMs: number };
+}): string[] {
+  const lines: string[] = [];
+  if (profile.workload.producerThreads) lines.push("producers: each in its own worker thread");
+  if (profile.producer.transactional) {
+    lines.push(`producer transactions: ${profile.producer.transactionMs} ms of batches each`);
+  }
+  if (profile.processor.enabled && profile.processor.commit === "transaction") {
+    lines.push(`processor transactions: ${profile.processor.commitIntervalMs} ms of chunks each`);
+  }
+  return lines;
 }
