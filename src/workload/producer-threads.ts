@@ -83,16 +83,20 @@ export async function runProducerThreads(
             };
             worker.on("message", (m: FromThread) => {
               if (m.type === "events") {
-                for (const e of m.events) {
-                  opts.history.append(e);
-                  countEvent(opts.progress, e);
+                try {
+                  for (const e of m.events) {
+                    opts.history.append(e);
+                    countEvent(opts.progress, e);
+                  }
+                } catch (err) {
+                  // The history is closed: the run was given up while this thread still sent.
+                  fail(err);
+                  return;
                 }
-                opts.history
-                  .flush()
-                  .then(
-                    () => worker.postMessage({ type: "flushed", id: m.id } satisfies ToThread),
-                    fail,
-                  );
+                opts.history.flush().then(() => {
+                  if (m.id >= 0)
+                    worker.postMessage({ type: "flushed", id: m.id } satisfies ToThread);
+                }, fail);
               } else if (m.type === "doubt") {
                 const resolveInDoubt = opts.resolveInDoubt ?? (async () => undefined);
                 void resolveInDoubt(m.doubt)
