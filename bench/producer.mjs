@@ -1,8 +1,19 @@
-// Producer overhead benchmark: the tool's producer path (runProducer + a real HistoryWriter)
-// against a bare kafkajs producer sending the same messages through the same Toxiproxy proxy.
-// Rounds alternate a, b, a, b, … on one cluster to cancel drift. Target: b/a ≥ 0.90.
+// Producer benchmark, in one sitting on one cluster, rounds interleaved (c, a, b, c, a, b, …) to
+// cancel drift:
+//   (c) the ceiling: Kafka's own Java ProducerPerformance, direct to the broker (100-byte records,
+//       acks=all, 3 partitions) — kafka-tools fetched once with Maven into the cache;
+//   (a) a bare kafkajs producer through one Toxiproxy proxy;
+//   (b) the tool's producer path (runProducer + a real HistoryWriter), same messages, same proxy;
+//   (d) the tool's producer path at full speed: rate 0 with batches of --full-batch messages
+//       (the workload's load, what a run with producer.batchSize set that high reaches);
+//   (e) as (d) with --threads producers in worker threads (workload.producerThreads), the most
+//       the workload puts on the cluster.
+// Every producer figure is printed as a ratio to the ceiling; b/a is the tool's overhead.
+// Targets: b/a ≥ 0.90 (design.md).
 //   npm run build && node bench/producer.mjs [--messages 200000] [--rounds 3] [--warmup 20000]
+//     [--ceiling-messages 1000000] [--no-ceiling] [--full-batch 1000] [--threads 2]
 //     [--bootstrap 127.0.0.1:9092] [--toxiproxy http://127.0.0.1:8474] [--strict]
+// --bootstrap/--toxiproxy default to $KAFKA_CHAOS_BOOTSTRAP/$KAFKA_CHAOS_TOXIPROXY, then the stack's.
 // Exits non-zero on an error or a short count; with --strict also when b/a misses the target.
 // Everything it creates is named kc-bench-* and removed at the end, also on error or Ctrl-C.
 import fs from "node:fs";
@@ -16,20 +27,32 @@ import { loadProfile } from "../dist/profiles/load.js";
 import { Cluster } from "../dist/run/cluster.js";
 import { kafkaClient } from "../dist/workload/client.js";
 import { runProducer } from "../dist/workload/producer.js";
+import { runProducerThreads } from "../dist/workload/producer-threads.js";
+import { ceilingClasspath, runCeiling } from "./ceiling.mjs";
 
 const { values: args } = parseArgs({
   options: {
     messages: { type: "string", default: "200000" },
     rounds: { type: "string", default: "3" },
     warmup: { type: "string", default: "20000" },
+    "ceiling-messages": { type: "string", default: "1000000" },
+    "no-ceiling": { type: "boolean", default: false },
+    "full-batch": { type: "string", default: "1000" },
+    threads: { type: "string", default: "2" },
     strict: { type: "boolean", default: false },
-    bootstrap: { type: "string", default: "127.0.0.1:9092" },
-    toxiproxy: { type: "string", default: "http://127.0.0.1:8474" },
+    bootstrap: { type: "string", default: process.env.KAFKA_CHAOS_BOOTSTRAP ?? "127.0.0.1:9092" },
+    toxiproxy: {
+      type: "string",
+      default: process.env.KAFKA_CHAOS_TOXIPROXY ?? "http://127.0.0.1:8474",
+    },
   },
 });
 const MESSAGES = wholeArg("messages", 1);
 const ROUNDS = wholeArg("rounds", 1);
 const WARMUP = wholeArg("warmup", 0);
+const CEILING_MESSAGES = wholeArg("ceiling-messages", 1);
+const FULL_BATCH = wholeArg("full-batch", 1);
+const THREADS = wholeArg("threads", 1);
 const TARGET_RATIO = 0.9;
 const BENCH_ID = `kc-bench-${Date.now().toString(36)}-${process.pid}`;
 const RUN_ID = BENCH_ID;
@@ -74,15 +97,20 @@ function buildMessages(workload, producerId, from, to, payload) {
   return messages;
 }
 
-/** A kafkajs client routed through the proxy set, configured as the tool configures it. */
-function proxiedClient(proxies, profile, clientId) {
-  return kafkaClient({
+/** The client settings of a producer routed through the proxy set, as the tool sets them. */
+function clientOptions(proxies, profile, clientId) {
+  return {
     clientId,
     brokers: proxies.brokers.map((b) => `${b.host}:${b.port}`),
     route: proxies.route(),
     requestTimeoutMs: profile.producer.requestTimeoutMs,
     retries: profile.producer.retries,
-  });
+  };
+}
+
+/** A kafkajs client routed through the proxy set, configured as the tool configures it. */
+function proxiedClient(proxies, profile, clientId) {
+  return kafkaClient(clientOptions(proxies, profile, clientId));
 }
 
 /** (a) Bare kafkajs: same producer settings as the tool's ProducerClient, one send at a time. */
@@ -121,7 +149,7 @@ async function baseline({ proxies, profile, topic, messages }) {
 }
 
 /** (b) The tool: runProducer with a real HistoryWriter on a temp file; counts the file writes. */
-async function tool({ proxies, profile, topic, messages, tmpDir, label }) {
+async function tool({ proxies, profile, topic, messages, tmpDir, label, threads = 0 }) {
   const kafka = proxiedClient(proxies, profile, `${BENCH_ID}-tool`);
   const file = path.join(tmpDir, `${label}.jsonl`);
   const history = await HistoryWriter.open(file);
@@ -135,20 +163,30 @@ async function tool({ proxies, profile, topic, messages, tmpDir, label }) {
   const progress = { sent: 0, acked: 0, failed: 0, unknown: 0 };
   const t0 = Date.now();
   const start = performance.now();
+  const options = (producerId, n) => ({
+    kafka,
+    runId: RUN_ID,
+    topic,
+    producerId,
+    messages: n,
+    settings: profile.producer,
+    workload: profile.workload,
+    history,
+    clock: () => Date.now() - t0,
+    progress,
+    signal: stop.signal,
+  });
   try {
-    await runProducer({
-      kafka,
-      runId: RUN_ID,
-      topic,
-      producerId: 0,
-      messages,
-      settings: profile.producer,
-      workload: profile.workload,
-      history,
-      clock: () => Date.now() - t0,
-      progress,
-      signal: stop.signal,
-    });
+    if (threads > 0) {
+      // As a run with workload.producers = threads and producerThreads: true.
+      const share = Math.ceil(messages / threads);
+      const all = Array.from({ length: threads }, (_, id) =>
+        options(id, Math.max(0, Math.min(share, messages - share * id))),
+      );
+      await runProducerThreads(all, clientOptions(proxies, profile, `${BENCH_ID}-threads`));
+    } else {
+      await runProducer(options(0, messages));
+    }
   } finally {
     await history.close();
   }
@@ -205,8 +243,29 @@ async function main() {
         `${w.keys} keys, via Toxiproxy ${proxies.names().join(",")}`,
     );
 
+    // The ceiling needs java and kafka-tools (fetched with mvn once); without them it is skipped.
+    let classpath;
+    let noCeiling = args["no-ceiling"] ? "--no-ceiling" : undefined;
+    if (!noCeiling) {
+      try {
+        classpath = await ceilingClasspath();
+      } catch (err) {
+        noCeiling = err?.message ?? String(err);
+      }
+    }
+    const ceiling = async (label, messages) =>
+      runCeiling({
+        classpath,
+        bootstrap: args.bootstrap,
+        topic: await freshTopic(label),
+        messages,
+        recordSize: w.messageSize,
+        signal: stop.signal,
+      });
+
     if (WARMUP > 0) {
       const n = Math.min(WARMUP, MESSAGES);
+      if (classpath) await ceiling("warm-c", Math.min(WARMUP * 5, CEILING_MESSAGES));
       await baseline({ proxies, profile, topic: await freshTopic("warm-a"), messages: n });
       await tool({
         proxies,
@@ -219,9 +278,21 @@ async function main() {
       console.log(`warm-up         ${fmt(n)} msgs each (not counted)`);
     }
 
-    const rates = { a: [], b: [] };
+    const rates = { a: [], b: [], c: [], d: [], e: [] };
+    const full = { ...profile, producer: { ...profile.producer, batchSize: FULL_BATCH } };
     let last;
     for (let round = 1; round <= ROUNDS && !stop.signal.aborted; round += 1) {
+      if (classpath) {
+        const c = await ceiling(`c${round}`, CEILING_MESSAGES);
+        if (stop.signal.aborted) break;
+        if (c.records !== CEILING_MESSAGES) {
+          throw new Error(`ProducerPerformance sent ${c.records} of ${CEILING_MESSAGES}`);
+        }
+        rates.c.push(c.perSecond);
+        console.log(
+          `round ${round} (c) Java ceiling   ${fmt(c.perSecond).padStart(9)} msgs/s  (${fmt(CEILING_MESSAGES)} records, direct, avg latency ${c.avgLatencyMs} ms)`,
+        );
+      }
       const a = await baseline({
         proxies,
         profile,
@@ -252,30 +323,90 @@ async function main() {
       console.log(
         `round ${round} (b) kafka-chaos    ${fmt(MESSAGES / b.seconds).padStart(9)} msgs/s  (${b.seconds.toFixed(2)} s)`,
       );
+
+      const d = await tool({
+        proxies,
+        profile: full,
+        topic: await freshTopic(`d${round}`),
+        messages: MESSAGES,
+        tmpDir,
+        label: `d${round}`,
+      });
+      if (stop.signal.aborted) break;
+      if (d.acked !== MESSAGES) {
+        throw new Error(
+          `full speed acked ${d.acked} of ${MESSAGES} (${JSON.stringify(d.progress)})`,
+        );
+      }
+      rates.d.push(MESSAGES / d.seconds);
+      console.log(
+        `round ${round} (d) full speed     ${fmt(MESSAGES / d.seconds).padStart(9)} msgs/s  (${d.seconds.toFixed(2)} s, batches of ${fmt(FULL_BATCH)})`,
+      );
+
+      const e = await tool({
+        proxies,
+        profile: full,
+        topic: await freshTopic(`e${round}`),
+        messages: MESSAGES,
+        tmpDir,
+        label: `e${round}`,
+        threads: THREADS,
+      });
+      if (stop.signal.aborted) break;
+      if (e.acked !== MESSAGES) {
+        throw new Error(`threads acked ${e.acked} of ${MESSAGES} (${JSON.stringify(e.progress)})`);
+      }
+      rates.e.push(MESSAGES / e.seconds);
+      console.log(
+        `round ${round} (e) full, threads  ${fmt(MESSAGES / e.seconds).padStart(9)} msgs/s  (${e.seconds.toFixed(2)} s, ${THREADS} producer threads)`,
+      );
     }
     if (stop.signal.aborted) throw new Error("interrupted");
 
     const a = median(rates.a);
     const b = median(rates.b);
+    const c = rates.c.length > 0 ? median(rates.c) : undefined;
+    const d = median(rates.d);
+    const e = median(rates.e);
     const ratio = b / a;
     const spread = (xs) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
     const paired = rates.b.map((x, i) => (x / rates.a[i]).toFixed(3));
+    const ofCeiling = (x) => (c ? `, ${(x / c).toFixed(3)} of the ceiling` : "");
+    if (c) {
+      console.log(
+        `median (c)      ${fmt(c)} msgs/s  Java ProducerPerformance, direct (range ${spread(rates.c)})`,
+      );
+    } else {
+      console.log(`kafka ceiling   skipped (${noCeiling})`);
+    }
     console.log(
-      `median (a)      ${fmt(a)} msgs/s  bare kafkajs through the proxy (range ${spread(rates.a)})`,
+      `median (a)      ${fmt(a)} msgs/s  bare kafkajs through the proxy (range ${spread(rates.a)}${ofCeiling(a)})`,
     );
     console.log(
-      `median (b)      ${fmt(b)} msgs/s  kafka-chaos runProducer + HistoryWriter (range ${spread(rates.b)})`,
+      `median (b)      ${fmt(b)} msgs/s  kafka-chaos runProducer + HistoryWriter (range ${spread(rates.b)}${ofCeiling(b)})`,
+    );
+    console.log(
+      `median (d)      ${fmt(d)} msgs/s  kafka-chaos at full speed, batches of ${fmt(FULL_BATCH)} (range ${spread(rates.d)}${ofCeiling(d)})`,
+    );
+    console.log(
+      `median (e)      ${fmt(e)} msgs/s  kafka-chaos at full speed, ${THREADS} producer threads (range ${spread(rates.e)}${ofCeiling(e)})`,
     );
     console.log(
       `ratio b/a       ${ratio.toFixed(3)} (target ≥ ${TARGET_RATIO.toFixed(2)}; per round ${paired.join(", ")})`,
     );
+    if (c) {
+      const perRound = (xs) => xs.map((x, i) => (x / rates.c[i]).toFixed(3)).join(", ");
+      console.log(`ratio a/c       ${(a / c).toFixed(3)} (per round ${perRound(rates.a)})`);
+      console.log(`ratio b/c       ${(b / c).toFixed(3)} (per round ${perRound(rates.b)})`);
+      console.log(`ratio d/c       ${(d / c).toFixed(3)} (per round ${perRound(rates.d)})`);
+      console.log(
+        `ratio e/c       ${(e / c).toFixed(3)} (target ≥ 0.50; per round ${perRound(rates.e)})`,
+      );
+    }
     console.log(
       `history         ${(last.bytes / MESSAGES).toFixed(2)} bytes/message, ` +
         `${(last.writes / last.batches).toFixed(2)} writes/batch ` +
         `(${fmt(last.bytes)} B in ${fmt(last.writes)} writes for ${fmt(last.batches)} batches)`,
-    );
-    console.log(
-      "kafka ceiling   skipped (ProducerPerformance needs kafka-tools, not in the stack's libs)",
     );
     if (ratio < TARGET_RATIO) {
       console.error(`producer overhead above target: b/a ${ratio.toFixed(3)} < ${TARGET_RATIO}`);

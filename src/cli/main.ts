@@ -133,6 +133,12 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option("--seed <n>", "seed of the shared fault schedule", wholeNumber("--seed"))
     .option("--fault <spec>", "fault for every run, repeatable ('none' for none)", collect, [])
     .option(
+      "--repeats <n>",
+      "runs of each profile, interleaved (A B C A B C …); the table shows median and range",
+      positive("--repeats"),
+      1,
+    )
+    .option(
       "--stall-limit <time>",
       "fail (exit 3) a run whose producer or processor makes no progress this long with no fault to explain it",
     )
@@ -228,6 +234,15 @@ function wholeNumber(flag: string): (value: string) => number {
     if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
       throw new UsageError(`${flag}: expected a whole number, got "${value}"`);
     }
+    return n;
+  };
+}
+
+function positive(flag: string): (value: string) => number {
+  const whole = wholeNumber(flag);
+  return (value) => {
+    const n = whole(value);
+    if (n < 1) throw new UsageError(`${flag}: expected 1 or more, got "${value}"`);
     return n;
   };
 }

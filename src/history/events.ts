@@ -71,6 +71,8 @@ export interface SendCompleted {
    * offset for these partitions; their messages (seq ranges, inclusive) count as unknown.
    */
   unconfirmed?: Unconfirmed;
+  /** transactional producer: the transaction (numbered per producer from 0) the batch was in */
+  txn?: number;
 }
 
 /** Messages of an ok batch that no broker acknowledged, and the partitions they went to. */
@@ -117,6 +119,8 @@ export interface ProcessedEvent {
   outcome: "ok" | "aborted" | "unknown";
   /** output partition → [baseOffset, count] of what this chunk wrote, where known */
   output?: Record<string, [number, number]>;
+  /** commit: transaction: the transaction (numbered per worker incarnation) the chunk was in */
+  txn?: number;
   time: number;
 }
 

@@ -159,6 +159,7 @@ describe("loading files", () => {
         batchSize: 100,
         batchBytes: 1_048_576,
         compression: "none",
+        transactionMs: 100,
       },
       workload: {
         messages: 20_000,
@@ -168,6 +169,7 @@ describe("loading files", () => {
         partitions: 3,
         replicationFactor: 1,
         producers: 1,
+        producerThreads: false,
       },
       processor: {
         enabled: true,
@@ -178,6 +180,7 @@ describe("loading files", () => {
         sessionTimeoutMs: 6000,
         heartbeatIntervalMs: 1000,
         isolation: "read_committed",
+        commitIntervalMs: 100,
         abortRate: 0,
         restartDelayMs: 1000,
       },
@@ -528,6 +531,7 @@ describe("processor", () => {
         "  sessionTimeoutMs: 10000",
         "  heartbeatIntervalMs: 3000",
         "  isolation: read_uncommitted",
+        "  commitIntervalMs: 1000",
         "  abortRate: 0.2",
         "  restartDelayMs: 0",
         "faults:",
@@ -545,6 +549,7 @@ describe("processor", () => {
       sessionTimeoutMs: 10_000,
       heartbeatIntervalMs: 3000,
       isolation: "read_uncommitted",
+      commitIntervalMs: 1000,
       abortRate: 0.2,
       restartDelayMs: 0,
     });

@@ -72,6 +72,13 @@ const producer = strictObject({
    */
   batchBytes: whole(1024).default(1_048_576),
   compression: z.enum(["none", "gzip"]).default("none"),
+  /**
+   * transactional only: ms a transaction stays open. Batches are added to it (one send each,
+   * each with its own invoke and outcome) until it has been open this long, then it commits;
+   * 1 = one batch per transaction. Default 100, as Kafka Streams' commit.interval.ms under
+   * exactly-once.
+   */
+  transactionMs: whole(1).default(100),
 }).superRefine((p, ctx) => {
   const problem = (path: string, message: string) =>
     ctx.addIssue({ code: "custom", path: [path], message });
@@ -95,6 +102,11 @@ const workload = strictObject({
   partitions: whole(1).default(3),
   replicationFactor: whole(1).default(1),
   producers: whole(1).default(1),
+  /**
+   * each producer in its own worker thread with its own client, so producers use more than one
+   * core (kafkajs's encoding is most of a producer's CPU); false: all in the main thread
+   */
+  producerThreads: z.boolean().default(false),
   /** ms the producer or processor may go without progress no fault explains (default 60 s) */
   stallLimit: duration.optional(),
   /**
@@ -182,6 +194,12 @@ const processor = strictObject({
   heartbeatIntervalMs: whole(1).default(1000),
   /** the processor consumer's isolation level */
   isolation: z.enum(["read_committed", "read_uncommitted"]).default("read_committed"),
+  /**
+   * commit: transaction only: ms a transaction takes chunks for before it commits (output and
+   * offsets), as Kafka Streams' commit.interval.ms (100 ms under exactly-once); it also
+   * commits when the records fetched for one partition run out. 1 = one chunk per transaction.
+   */
+  commitIntervalMs: whole(1).default(100),
   /** fraction of transactions aborted on purpose (commit: transaction only) */
   abortRate: z.number().min(0).max(1).default(0),
   /** ms a crashed worker stays down before it is restarted */

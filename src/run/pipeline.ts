@@ -16,6 +16,7 @@ import { kafkaClient } from "../workload/client.js";
 import { connectionEnv } from "../workload/connection.js";
 import { ProcessorPool, type CrashPlan } from "../workload/pool.js";
 import { runProducers, type Progress } from "../workload/producer.js";
+import { runProducerThreads } from "../workload/producer-threads.js";
 import { resolveInDoubt } from "../workload/resolve.js";
 import { redacted, SINK_URL_ENV, type SinkConfig } from "../workload/sinks/index.js";
 import type { Cluster } from "./cluster.js";
@@ -367,17 +368,21 @@ async function produce(
   const { profile } = info;
   const proxies = ctx.proxies.producer;
   if (!proxies) throw new Error("no producer proxies");
-  const kafka = kafkaClient({
+  const client = {
     clientId: `${info.prefix}-producer`,
     brokers: proxies.brokers.map((b) => `${b.host}:${b.port}`),
     route: proxies.route(),
     requestTimeoutMs: profile.producer.requestTimeoutMs,
     retries: profile.producer.retries,
     connection: ctx.opts.connection,
-  });
+  };
+  const kafka = kafkaClient(client);
   const producers = profile.workload.producers;
   const share = Math.ceil(profile.workload.messages / producers);
-  await runProducers(
+  const run = profile.workload.producerThreads
+    ? (all: Parameters<typeof runProducers>[0]) => runProducerThreads(all, client)
+    : runProducers;
+  await run(
     Array.from({ length: producers }, (_, producerId) => ({
       kafka,
       runId: info.runId,

@@ -73,6 +73,7 @@ export async function planRun(
           .join(", ")}`,
     ),
     `consumer groups: ${names.groups.join(", ")}`,
+    ...loadLines(profile),
     `Toxiproxy proxies at ${opts.toxiproxy}, listening on ${opts.proxyHost ?? "127.0.0.1"} from port ${opts.proxyPortBase ?? 21000} (removed after the run):`,
     ...names.roles.flatMap((role) =>
       role === "app"
@@ -112,4 +113,21 @@ function claimLines(profile: RunOptions["profile"]): string[] {
       ? [...warnings, ...relaxed]
       : ["  the settings can keep it"]),
   ];
+}
+
+/** How the workload sends and how long its transactions last, where that is not the default. */
+function loadLines(profile: {
+  workload: { producerThreads: boolean };
+  producer: { transactional: boolean; transactionMs: number };
+  processor: { enabled: boolean; commit: string; commitIntervalMs: number };
+}): string[] {
+  const lines: string[] = [];
+  if (profile.workload.producerThreads) lines.push("producers: each in its own worker thread");
+  if (profile.producer.transactional) {
+    lines.push(`producer transactions: ${profile.producer.transactionMs} ms of batches each`);
+  }
+  if (profile.processor.enabled && profile.processor.commit === "transaction") {
+    lines.push(`processor transactions: ${profile.processor.commitIntervalMs} ms of chunks each`);
+  }
+  return lines;
 }

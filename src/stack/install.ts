@@ -3,23 +3,51 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { InfrastructureError } from "../errors.js";
-import { CACHE_DIR, KAFKA_LIBS, KAFKA_VERSION, TOXIPROXY_BIN, TOXIPROXY_VERSION } from "./paths.js";
+import {
+  CACHE_DIR,
+  KAFKA_LIBS,
+  KAFKA_TOOLS_LIBS,
+  KAFKA_VERSION,
+  TOXIPROXY_BIN,
+  TOXIPROXY_VERSION,
+} from "./paths.js";
 import { onPath } from "./process.js";
 
 const run = promisify(execFile);
 
-const POM = `<project xmlns="http://maven.apache.org/POM/4.0.0">
+/** A pom whose runtime dependencies are the given artifacts (groupId:artifactId:version). */
+function pomOf(artifactId: string, artifacts: string[]): string {
+  const deps = artifacts.map((a) => {
+    const [groupId, id, version] = a.split(":");
+    return `    <dependency><groupId>${groupId}</groupId><artifactId>${id}</artifactId><version>${version}</version></dependency>`;
+  });
+  return `<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
-  <groupId>kafka-chaos</groupId><artifactId>kafka-stack</artifactId><version>1</version>
+  <groupId>kafka-chaos</groupId><artifactId>${artifactId}</artifactId><version>1</version>
   <packaging>pom</packaging>
   <dependencies>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>${KAFKA_VERSION}</version></dependency>
-    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>2.0.17</version></dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j2-impl</artifactId><version>2.24.3</version></dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>2.24.3</version></dependency>
+${deps.join("\n")}
   </dependencies>
 </project>
 `;
+}
+
+const POM = pomOf("kafka-stack", [
+  `org.apache.kafka:kafka_2.13:${KAFKA_VERSION}`,
+  "org.slf4j:slf4j-api:2.0.17",
+  "org.apache.logging.log4j:log4j-slf4j2-impl:2.24.3",
+  "org.apache.logging.log4j:log4j-core:2.24.3",
+]);
+
+/**
+ * Kafka's command-line tools (ProducerPerformance, the bench's ceiling) with the client they
+ * run on; slf4j-nop keeps the client's logging off the tool's output.
+ */
+const TOOLS_POM = pomOf("kafka-tools", [
+  `org.apache.kafka:kafka-tools:${KAFKA_VERSION}`,
+  "org.slf4j:slf4j-api:2.0.17",
+  "org.slf4j:slf4j-nop:2.0.17",
+]);
 
 export function requireTool(tool: string, what: string): void {
   if (!onPath(tool)) {
@@ -33,13 +61,28 @@ export function requireTool(tool: string, what: string): void {
 /** Kafka's broker jars and their runtime dependencies, fetched once with Maven into the cache. */
 export async function ensureKafka(log: (line: string) => void): Promise<string> {
   requireTool("java", "a Java 17+ JDK");
-  if (hasKafkaJar()) return KAFKA_LIBS;
-  requireTool("mvn", "Apache Maven");
+  if (hasJar(KAFKA_LIBS, `kafka_2.13-${KAFKA_VERSION}.jar`)) return KAFKA_LIBS;
   log(`fetching Apache Kafka ${KAFKA_VERSION} jars with Maven into ${KAFKA_LIBS} (once)`);
-  const dir = path.dirname(KAFKA_LIBS);
+  await mavenFetch(POM, KAFKA_LIBS, `Kafka ${KAFKA_VERSION}`);
+  return KAFKA_LIBS;
+}
+
+/** Kafka's tools jar (ProducerPerformance …) and its runtime dependencies, fetched once. */
+export async function ensureKafkaTools(log: (line: string) => void): Promise<string> {
+  requireTool("java", "a Java 17+ JDK");
+  if (hasJar(KAFKA_TOOLS_LIBS, `kafka-tools-${KAFKA_VERSION}.jar`)) return KAFKA_TOOLS_LIBS;
+  log(`fetching Apache Kafka tools ${KAFKA_VERSION} with Maven into ${KAFKA_TOOLS_LIBS} (once)`);
+  await mavenFetch(TOOLS_POM, KAFKA_TOOLS_LIBS, `Kafka tools ${KAFKA_VERSION}`);
+  return KAFKA_TOOLS_LIBS;
+}
+
+/** The pom's runtime dependencies copied into `libs` (through libs.tmp, so never half there). */
+async function mavenFetch(pom: string, libs: string, what: string): Promise<void> {
+  requireTool("mvn", "Apache Maven");
+  const dir = path.dirname(libs);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "pom.xml"), POM);
-  const tmp = `${KAFKA_LIBS}.tmp`;
+  fs.writeFileSync(path.join(dir, "pom.xml"), pom);
+  const tmp = `${libs}.tmp`;
   fs.rmSync(tmp, { recursive: true, force: true });
   try {
     await run(
@@ -54,14 +97,10 @@ export async function ensureKafka(log: (line: string) => void): Promise<string> 
       { cwd: dir, maxBuffer: 64 * 1024 * 1024 },
     );
   } catch (err) {
-    throw new InfrastructureError(
-      "mvn",
-      `could not fetch Kafka ${KAFKA_VERSION}: ${lastLines(err)}`,
-    );
+    throw new InfrastructureError("mvn", `could not fetch ${what}: ${lastLines(err)}`);
   }
-  fs.rmSync(KAFKA_LIBS, { recursive: true, force: true });
-  fs.renameSync(tmp, KAFKA_LIBS);
-  return KAFKA_LIBS;
+  fs.rmSync(libs, { recursive: true, force: true });
+  fs.renameSync(tmp, libs);
 }
 
 /** The Toxiproxy server, built once with `go install` into the cache. */
@@ -90,11 +129,8 @@ export async function ensureToxiproxy(log: (line: string) => void): Promise<stri
   return TOXIPROXY_BIN;
 }
 
-function hasKafkaJar(): boolean {
-  return (
-    fs.existsSync(KAFKA_LIBS) &&
-    fs.readdirSync(KAFKA_LIBS).some((f) => f === `kafka_2.13-${KAFKA_VERSION}.jar`)
-  );
+function hasJar(libs: string, jar: string): boolean {
+  return fs.existsSync(libs) && fs.readdirSync(libs).includes(jar);
 }
 
 function lastLines(err: unknown): string {

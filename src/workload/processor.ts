@@ -63,6 +63,8 @@ export class Processor {
   private sink?: Sink;
   private readonly random: () => number;
   private processed = 0;
+  /** transactions begun by this incarnation (commit: transaction) */
+  private txn = 0;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -129,6 +131,7 @@ export class Processor {
   }
 
   private async eachBatch(payload: kafkajs.EachBatchPayload): Promise<void> {
+    if (this.config.settings.commit === "transaction") return this.eachBatchInTransactions(payload);
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const size = this.config.settings.batchSize;
     for (let i = 0; i < batch.messages.length; i += size) {
@@ -157,8 +160,35 @@ export class Processor {
         this.crashPoint(AFTER_WRITE, chunk.length);
         return;
       case "transaction":
-        await this.transact(partition, chunk);
-        return;
+        throw new Error("commit: transaction goes through eachBatchInTransactions");
+    }
+  }
+
+  /**
+   * commit: transaction. The fetched batch's chunks go into one transaction until it has been
+   * open commitIntervalMs or the batch runs out (as Kafka Streams commits every
+   * commit.interval.ms); then the input offsets go in and it commits.
+   */
+  private async eachBatchInTransactions(payload: kafkajs.EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { batchSize: size, commitIntervalMs } = this.config.settings;
+    let i = 0;
+    while (i < batch.messages.length) {
+      if (!isRunning() || isStale()) return;
+      const chunks: Chunk[] = [];
+      const openedAt = Date.now();
+      const next = (): Chunk | undefined => {
+        if (i >= batch.messages.length || !isRunning() || isStale()) return undefined;
+        if (chunks.length > 0 && Date.now() - openedAt >= commitIntervalMs) return undefined;
+        const chunk = batch.messages.slice(i, i + size);
+        i += size;
+        chunks.push(chunk);
+        return chunk;
+      };
+      await this.transact(batch.partition, chunks, next, heartbeat);
+      const last = chunks[chunks.length - 1];
+      if (last) resolveOffset(last[last.length - 1]!.offset);
+      await heartbeat();
     }
   }
 
@@ -197,16 +227,26 @@ export class Processor {
   }
 
   /**
-   * Output and input offsets in one transaction. An aborted chunk (on purpose, by abortRate) is
-   * retried at once; any error makes the worker exit so it restarts from the committed offsets —
-   * retrying in place after an unknown commit could write the chunk twice.
+   * Output and input offsets in one transaction: `chunks`, then those `next` gives while the
+   * transaction is open. Each chunk gets its processed event once the transaction's fate is
+   * known. An aborted transaction (on purpose, by abortRate) is retried at once with the same
+   * chunks; any error makes the worker exit so it restarts from the committed offsets —
+   * retrying in place after an unknown commit could write the chunks twice.
    */
-  private async transact(partition: number, chunk: Chunk): Promise<void> {
+  private async transact(
+    partition: number,
+    chunks: Chunk[],
+    next: () => Chunk | undefined,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    let more = next;
     for (;;) {
       const producer = await this.producerReady();
       const tx = await producer.transaction();
-      let output: ProcessedEvent["output"];
-      try {
+      const txn = this.txn++;
+      const outputs: ProcessedEvent["output"][] = [];
+      let pending = 0;
+      const sendChunk = async (chunk: Chunk) => {
         const meta = await tx.send({
           topic: this.outputTopic(),
           messages: outputMessages(partition, chunk, this.config.worker),
@@ -218,16 +258,34 @@ export class Processor {
             `the output send resolved without an acknowledgement for partition ${partition}`,
           );
         }
-        output = outputRanges(meta, chunk.length);
-        this.crashPoint(["mid-transaction"], chunk.length);
+        outputs.push(outputRanges(meta, chunk.length));
+        pending += chunk.length;
+        this.crashPoint(["mid-transaction"], pending);
+      };
+      try {
+        for (const chunk of chunks) await sendChunk(chunk);
+        for (let chunk = more(); chunk; chunk = more()) {
+          await sendChunk(chunk);
+          await heartbeat();
+        }
+        if (chunks.length === 0) {
+          await tx.abort(); // stale before its first chunk: nothing was sent in it
+          return;
+        }
         if (this.random() < this.config.settings.abortRate) {
           await tx.abort();
-          await this.recorded(partition, chunk, { outcome: "aborted", output });
+          await this.recordedAll(partition, chunks, outputs, { outcome: "aborted" }, txn);
+          more = () => undefined;
           continue;
         }
         await tx.sendOffsets({
           consumerGroupId: this.config.groupId,
-          topics: [{ topic: this.config.inputTopic, partitions: [nextOffset(partition, chunk)] }],
+          topics: [
+            {
+              topic: this.config.inputTopic,
+              partitions: [nextOffset(partition, chunks[chunks.length - 1]!)],
+            },
+          ],
         });
         await tx.commit();
       } catch (err) {
@@ -236,12 +294,27 @@ export class Processor {
           () => false,
         );
         const outcome = aborted ? "aborted" : "unknown";
-        await this.recorded(partition, chunk, { outcome, output, error: errorText(err) });
+        await this.recordedAll(partition, chunks, outputs, { outcome, error: errorText(err) }, txn);
         this.fail(err);
       }
-      await this.recorded(partition, chunk, { outcome: "ok", output });
+      await this.recordedAll(partition, chunks, outputs, { outcome: "ok" }, txn);
       return;
     }
+  }
+
+  /** The transaction's chunks, one processed event each, flushed once. */
+  private async recordedAll(
+    partition: number,
+    chunks: Chunk[],
+    outputs: ProcessedEvent["output"][],
+    result: Omit<Outcome, "output">,
+    txn: number,
+  ): Promise<void> {
+    for (const [k, chunk] of chunks.entries()) {
+      const output = outputs[k];
+      this.note(partition, chunk, { ...result, ...(output ? { output } : {}) }, txn);
+    }
+    await this.history.flush();
   }
 
   private async commit(partition: number, chunk: Chunk): Promise<void> {
@@ -274,6 +347,16 @@ export class Processor {
 
   /** The chunk's outcome goes to disk before anything that follows it (commit, next chunk). */
   private async recorded(partition: number, chunk: Chunk, result: Outcome): Promise<void> {
+    this.note(partition, chunk, result);
+    await this.history.flush();
+    if (result.outcome === "unknown" && this.config.settings.commit !== "transaction") {
+      // As a real consumer would: the write failed, so do not move on; restart from the commit.
+      this.fail(new Error(result.error ?? "output write failed"));
+    }
+  }
+
+  /** Appends the chunk's processed event (not flushed) and counts what took effect. */
+  private note(partition: number, chunk: Chunk, result: Outcome, txn?: number): void {
     const items: [number, number][] = result.items ?? chunk.map(identityPair);
     this.history.append({
       type: "processed",
@@ -284,14 +367,10 @@ export class Processor {
       items,
       outcome: result.outcome,
       ...(result.output ? { output: result.output } : {}),
+      ...(txn === undefined ? {} : { txn }),
       time: Date.now() - this.config.runStartedAt,
     });
-    await this.history.flush();
     if (result.outcome === "ok") this.processed += items.length;
-    if (result.outcome === "unknown" && this.config.settings.commit !== "transaction") {
-      // As a real consumer would: the write failed, so do not move on; restart from the commit.
-      this.fail(new Error(result.error ?? "output write failed"));
-    }
   }
 
   private crashPoint(points: string[], chunkSize: number): void {

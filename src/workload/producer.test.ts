@@ -291,3 +291,158 @@ describe("producer: every message placed, every ok backed by the broker", () => 
     expect(invokes).toBeLessThan(100);
   });
 });
+
+/**
+ * A transactional kafkajs producer over a fake broker: every send is acknowledged at the next
+ * offset of its partition unless `failSend` says otherwise; a commit succeeds unless
+ * `failCommit`. `log` lists the transaction calls in order.
+ */
+function fakeTransactional(opts: {
+  failSend?: (n: number) => boolean;
+  failCommit?: (n: number) => boolean;
+}) {
+  const log: string[] = [];
+  const offsets = new Map<number, number>();
+  let sends = 0;
+  let commits = 0;
+  const transaction = async () => ({
+    send: async (record: kafkajs.ProducerRecord) => {
+      const n = sends++;
+      const partition = record.messages[0]!.partition!;
+      const seqs = record.messages.map((m) => Number(m.headers?.["kc-seq"]));
+      log.push(`send p${partition} ${seqs[0]}…${seqs[seqs.length - 1]}`);
+      if (opts.failSend?.(n)) throw new kafkajs.KafkaJSError("broker gone", { retriable: true });
+      const base = offsets.get(partition) ?? 0;
+      offsets.set(partition, base + record.messages.length);
+      return [{ topicName: record.topic, partition, errorCode: 0, baseOffset: String(base) }];
+    },
+    commit: async () => {
+      const n = commits++;
+      log.push("commit");
+      if (opts.failCommit?.(n)) throw new kafkajs.KafkaJSError("coordinator gone");
+    },
+    abort: async () => void log.push("abort"),
+  });
+  const producer = { connect: async () => {}, disconnect: async () => {}, transaction };
+  const kafka = { producer: () => producer } as unknown as kafkajs.Kafka;
+  return { kafka, log };
+}
+
+describe("transactional producer: batches of transactionMs in one transaction", () => {
+  const profile = {
+    producer: {
+      idempotent: true,
+      transactional: true,
+      maxInFlight: 1,
+      batchSize: 10,
+      transactionMs: 100,
+      retryBackoffMs: 0,
+    },
+    workload: { partitions: 1, keys: 0 },
+  } as const;
+
+  /** A clock that moves `step` ms each time it is read. */
+  const ticking = (step: number) => {
+    let now = 0;
+    return () => (now += step);
+  };
+
+  it("every batch has its invoke before its send and its ok after the commit, all in txn 0", async () => {
+    const { kafka, log } = fakeTransactional({});
+    const { history, events } = memoryHistory();
+    const opts = producerOptions(kafka, history, profile, 30);
+    await runProducer({ ...opts, transactionalId: "tx", clock: () => 0 });
+    expect(log).toEqual(["send p0 0…9", "send p0 10…19", "send p0 20…29", "commit"]);
+    expect(events.map((e) => `${e.type} ${"from" in e ? e.from : ""}`)).toEqual([
+      "invoke 0",
+      "invoke 10",
+      "invoke 20",
+      "ok 0",
+      "ok 10",
+      "ok 20",
+    ]);
+    expect(completions(events).map((e) => [e.txn, e.offsets])).toEqual([
+      [0, { 0: "0" }],
+      [0, { 0: "10" }],
+      [0, { 0: "20" }],
+    ]);
+    expect(opts.progress).toEqual({ sent: 30, acked: 30, failed: 0, unknown: 0 });
+  });
+
+  it("closes a transaction once it has been open transactionMs: 40 ms a batch, 100 ms → 3 batches", async () => {
+    const { kafka, log } = fakeTransactional({});
+    const { history, events } = memoryHistory();
+    const opts = producerOptions(kafka, history, profile, 50);
+    await runProducer({ ...opts, transactionalId: "tx", clock: ticking(20) });
+    expect(log.filter((l) => l === "commit")).toHaveLength(2);
+    expect(completions(events).map((e) => `${e.from}:${e.txn}`)).toEqual([
+      "0:0",
+      "10:0",
+      "20:0",
+      "30:1",
+      "40:1",
+    ]);
+  });
+
+  it("a send that fails aborts the whole transaction; it is retried with the same batches, one invoke each", async () => {
+    const { kafka, log } = fakeTransactional({ failSend: (n) => n === 1 });
+    const { history, events } = memoryHistory();
+    const opts = producerOptions(kafka, history, profile, 20);
+    await runProducer({ ...opts, transactionalId: "tx", clock: () => 0 });
+    expect(log).toEqual([
+      "send p0 0…9",
+      "send p0 10…19",
+      "abort",
+      "send p0 0…9",
+      "send p0 10…19",
+      "commit",
+    ]);
+    expect(events.map((e) => `${e.type} ${"from" in e ? e.from : ""}`)).toEqual([
+      "invoke 0",
+      "invoke 10",
+      "ok 0",
+      "ok 10",
+    ]);
+  });
+
+  it("a commit that fails is resolved for the whole transaction: aborted → retried, every batch fail at the end", async () => {
+    const { kafka } = fakeTransactional({ failCommit: () => true });
+    const { history, events } = memoryHistory();
+    const opts = producerOptions(kafka, history, profile, 20);
+    const doubts: unknown[] = [];
+    await runProducer({
+      ...opts,
+      transactionalId: "tx",
+      clock: () => 0,
+      resolveInDoubt: async (doubt) => {
+        doubts.push(doubt);
+        return "aborted";
+      },
+    });
+    // first attempt, then `retries` (10) more, each resolved by its first batch
+    expect(doubts).toHaveLength(11);
+    expect(doubts[0]).toEqual({
+      topic: "t",
+      offsets: { 0: "0" },
+      runId: "run",
+      producer: 0,
+      from: 0,
+    });
+    expect(completions(events).map((e) => [e.type, e.from, e.resolved])).toEqual([
+      ["fail", 0, "aborted"],
+      ["fail", 10, "aborted"],
+    ]);
+    expect(opts.progress).toEqual({ sent: 20, acked: 0, failed: 20, unknown: 0 });
+  });
+
+  it("a commit that fails and cannot be resolved leaves every batch of it unknown, with its offsets", async () => {
+    const { kafka } = fakeTransactional({ failCommit: (n) => n === 0 });
+    const { history, events } = memoryHistory();
+    const opts = producerOptions(kafka, history, profile, 20);
+    await runProducer({ ...opts, transactionalId: "tx", clock: () => 0 });
+    expect(completions(events).map((e) => [e.type, e.from, e.offsets])).toEqual([
+      ["unknown", 0, { 0: "0" }],
+      ["unknown", 10, { 0: "10" }],
+    ]);
+  });
+});

@@ -54,8 +54,9 @@ const RESOLVE_RETRY_MS = 1000;
  * Sends the producer's messages in batches, one send at a time, recording invoke → ok/fail/unknown
  * for each batch. Sends are not overlapped: concurrent send() calls may be reordered inside the
  * client, which would show up as "reordered" without any fault. Use more producers for load.
- * A batch holds batchSize messages, fewer when they would exceed batchBytes. Throws a
- * MisconfigurationError when the sends keep being refused alike (see RefusalWatch).
+ * A batch holds batchSize messages, fewer when they would exceed batchBytes. A transactional
+ * producer puts the batches of up to transactionMs in one transaction (see sendTransaction).
+ * Throws a MisconfigurationError when the sends keep being refused alike (see RefusalWatch).
  */
 export async function runProducer(opts: ProducerOptions): Promise<void> {
   const plan = new PartitionPlan(opts.workload.partitions, opts.workload.keys, opts.producerId);
@@ -64,18 +65,72 @@ export async function runProducer(opts: ProducerOptions): Promise<void> {
   const payload = Buffer.alloc(opts.workload.messageSize, "x");
   const perBatch = messagesPerBatch(opts.settings, opts.workload.messageSize);
   const startedAt = opts.clock();
+  /** The next batch from `from` on, paced, its invoke on disk; undefined once stopped. */
+  const invoke = async (from: number): Promise<Batch | undefined> => {
+    if (from >= opts.messages || opts.signal.aborted) return undefined;
+    const to = Math.min(from + perBatch, opts.messages) - 1;
+    await pace(opts.workload.rate, from, startedAt, opts.clock, opts.signal);
+    if (opts.signal.aborted) return undefined;
+    return invoked(opts, plan, from, to, payload);
+  };
   try {
-    for (let from = 0; from < opts.messages && !opts.signal.aborted; from += perBatch) {
-      const to = Math.min(from + perBatch, opts.messages) - 1;
-      await pace(opts.workload.rate, from, startedAt, opts.clock, opts.signal);
-      if (opts.signal.aborted) break;
-      const result = await sendBatch(opts, client, plan, from, to, payload);
+    let txn = 0;
+    for (let batch = await invoke(0); batch;) {
+      let last = batch;
+      let result: SendResult;
+      if (opts.transactionalId) {
+        const batches = await sendTransaction(opts, client, batch, invoke, txn);
+        txn += 1;
+        last = batches[batches.length - 1]!.batch;
+        result = batches[0]!.result;
+      } else {
+        result = await client.send(batch.from, batch.to, batch.messages);
+        completed(opts, batch, result);
+      }
       const stop = refusals.note(result.misconfiguration);
       if (stop) throw stop;
+      batch = await invoke(last.to + 1);
     }
   } finally {
     await client.close();
   }
+}
+
+/** One batch of one producer: seqs from…to (inclusive), invoked, not yet completed. */
+interface Batch {
+  from: number;
+  to: number;
+  messages: kafkajs.Message[];
+}
+
+/**
+ * One transaction of a transactional producer: `first` and the batches `invoke` gives after it
+ * while the transaction has been open less than transactionMs, sent one after the other, then
+ * committed. Each batch keeps its own invoke (written before its send) and gets its own
+ * outcome once the transaction's fate is known: ok when it committed, fail when it aborted,
+ * unknown when that cannot be told. Returns the batches with their outcomes, in order.
+ */
+async function sendTransaction(
+  opts: ProducerOptions,
+  client: ProducerClient,
+  first: Batch,
+  invoke: (from: number) => Promise<Batch | undefined>,
+  txn: number,
+): Promise<{ batch: Batch; result: SendResult }[]> {
+  const openedAt = opts.clock();
+  const batches = [first];
+  const more = async (): Promise<Batch | undefined> => {
+    if (opts.clock() - openedAt >= opts.settings.transactionMs) return undefined;
+    const next = await invoke(batches[batches.length - 1]!.to + 1);
+    if (next) batches.push(next);
+    return next;
+  };
+  const results = await client.sendTransactionally(batches, more);
+  return batches.map((batch, i) => {
+    const result = results[i]!;
+    completed(opts, batch, result, txn);
+    return { batch, result };
+  });
 }
 
 /**
@@ -104,31 +159,32 @@ export async function runProducers(all: ProducerOptions[]): Promise<void> {
   }
 }
 
-async function sendBatch(
+/** Writes the batch's invoke, on disk before any byte of it can reach the broker. */
+async function invoked(
   opts: ProducerOptions,
-  client: ProducerClient,
   plan: PartitionPlan,
   from: number,
   to: number,
   payload: Buffer,
-): Promise<SendResult> {
-  const { history, producerId: producer } = opts;
-  history.append({ type: "invoke", producer, from, to, time: opts.clock() });
-  // The invoke is on disk before any byte of the batch can reach the broker.
-  await history.flush();
+): Promise<Batch> {
+  opts.history.append({ type: "invoke", producer: opts.producerId, from, to, time: opts.clock() });
+  await opts.history.flush();
   opts.progress.sent += to - from + 1;
-  const messages = buildMessages(opts, plan, from, to, payload);
-  const result = await client.send(from, to, messages);
-  history.append({
+  return { from, to, messages: buildMessages(opts, plan, from, to, payload) };
+}
+
+function completed(opts: ProducerOptions, batch: Batch, result: SendResult, txn?: number): void {
+  const { from, to } = batch;
+  opts.history.append({
     type: result.outcome,
-    producer,
+    producer: opts.producerId,
     from,
     to,
     time: opts.clock(),
     ...result.detail,
+    ...(txn === undefined ? {} : { txn }),
   });
   count(opts.progress, result, to - from + 1);
-  return result;
 }
 
 function buildMessages(
@@ -173,9 +229,9 @@ class ProducerClient {
     private readonly plan: PartitionPlan,
   ) {}
 
-  async send(from: number, to: number, messages: kafkajs.Message[]): Promise<SendResult> {
+  private record(messages: kafkajs.Message[]): kafkajs.ProducerRecord {
     const { settings, topic } = this.opts;
-    const record = {
+    return {
       topic,
       messages,
       acks: settings.acks,
@@ -184,7 +240,11 @@ class ProducerClient {
           ? kafkajs.CompressionTypes.GZIP
           : kafkajs.CompressionTypes.None,
     };
-    if (this.opts.transactionalId) return this.sendTransactionally(from, to, record);
+  }
+
+  async send(from: number, to: number, messages: kafkajs.Message[]): Promise<SendResult> {
+    const { settings } = this.opts;
+    const record = this.record(messages);
     const partitions = this.plan.partitionsOf(from, to).length;
     let producer: kafkajs.Producer;
     try {
@@ -245,78 +305,93 @@ class ProducerClient {
 
   /**
    * As an exactly-once application does: a transaction known to be aborted is retried (up to
-   * `retries` times); one whose commit failed is resolved first, never blindly retried.
+   * `retries` times) with the same batches; one whose commit failed is resolved first, never
+   * blindly retried. `more` gives the next batch to add while the first attempt is open.
+   * Returns one result per batch (batches as it holds them at the end).
    */
-  private async sendTransactionally(
-    from: number,
-    to: number,
-    record: kafkajs.ProducerRecord,
-  ): Promise<SendResult> {
-    let result = await this.attemptTransaction(from, to, record);
+  async sendTransactionally(
+    batches: Batch[],
+    more: () => Promise<Batch | undefined>,
+  ): Promise<SendResult[]> {
+    let result = await this.attemptTransaction(batches, more);
     for (
       let retry = 0;
-      result.outcome === "fail" && !result.misconfiguration && retry < this.opts.settings.retries;
+      result[0]!.outcome === "fail" &&
+      !result[0]!.misconfiguration &&
+      retry < this.opts.settings.retries;
       retry += 1
     ) {
       if (this.opts.signal.aborted) break;
       await sleep(this.opts.settings.retryBackoffMs);
-      result = await this.attemptTransaction(from, to, record);
+      result = await this.attemptTransaction(batches, async () => undefined);
     }
     return result;
   }
 
   private async attemptTransaction(
-    from: number,
-    to: number,
-    record: kafkajs.ProducerRecord,
-  ): Promise<SendResult> {
-    let meta: kafkajs.RecordMetadata[];
+    batches: Batch[],
+    more: () => Promise<Batch | undefined>,
+  ): Promise<SendResult[]> {
+    const metas: kafkajs.RecordMetadata[][] = [];
     let tx: kafkajs.Transaction | undefined;
+    const all = (result: SendResult) => batches.map(() => result);
     try {
       tx = await (await this.connected()).transaction();
       const open = tx;
-      const sent = await eachPartition(record, (r) => open.send(r));
-      if (sent.errors.length > 0) throw sent.errors[0];
-      meta = sent.meta;
+      const sendOne = async (batch: Batch) => {
+        const sent = await eachPartition(this.record(batch.messages), (r) => open.send(r));
+        if (sent.errors.length > 0) throw sent.errors[0];
+        metas.push(sent.meta);
+      };
+      for (const batch of batches) await sendOne(batch);
+      for (let batch = await more(); batch; batch = await more()) await sendOne(batch);
     } catch (err) {
       await tx?.abort().catch(() => {});
       await this.discard();
       // No commit was sent: the records can never become visible to a read_committed reader.
       const misconfiguration = misconfigurationOf(err);
-      return {
+      return all({
         outcome: "fail",
         detail: { error: describeError(err) },
         ...(misconfiguration ? { misconfiguration } : {}),
-      };
+      });
     }
     // kafkajs can resolve a send without every partition's acknowledgement (see acknowledged):
     // committing would make the transaction visible without those records. Abort and retry.
-    const missing = this.plan.unconfirmed(from, to, ackedPartitions(meta));
-    if (missing) {
+    for (const [i, batch] of batches.entries()) {
+      const missing = this.plan.unconfirmed(batch.from, batch.to, ackedPartitions(metas[i]!));
+      if (!missing) continue;
       await tx.abort().catch(() => {});
       await this.discard();
-      const error = `the send resolved without an acknowledgement for partition(s) ${missing.partitions.join(", ")}; the transaction was aborted, not committed`;
-      return { outcome: "fail", detail: { error } };
+      const error = `the send of ${batch.from}…${batch.to} resolved without an acknowledgement for partition(s) ${missing.partitions.join(", ")}; the transaction was aborted, not committed`;
+      return all({ outcome: "fail", detail: { error } });
     }
     try {
       await tx.commit();
-      return this.acknowledged(from, to, meta);
+      return batches.map((b, i) => this.acknowledged(b.from, b.to, metas[i]!));
     } catch (err) {
       await this.discard();
-      return this.resolveCommit(from, to, meta, describeError(err));
+      return this.resolveCommit(batches, metas, describeError(err));
     }
   }
 
-  /** Whether a transaction whose commit failed committed: see finishAndLook. */
+  /**
+   * Whether a transaction whose commit failed committed (see finishAndLook), told by its first
+   * batch: a transaction commits or aborts as a whole.
+   */
   private async resolveCommit(
-    from: number,
-    to: number,
-    meta: kafkajs.RecordMetadata[],
+    batches: Batch[],
+    metas: kafkajs.RecordMetadata[][],
     error: string,
-  ): Promise<SendResult> {
-    const offsets = offsetsOf(meta);
+  ): Promise<SendResult[]> {
+    const unknown = () =>
+      batches.map((_, i): SendResult => {
+        const offsets = offsetsOf(metas[i]!);
+        return { outcome: "unknown", detail: { ...(offsets ? { offsets } : {}), error } };
+      });
+    const offsets = offsetsOf(metas[0]!);
     const resolve = this.opts.resolveInDoubt;
-    if (!offsets || !resolve) return { outcome: "unknown", detail: { error } };
+    if (!offsets || !resolve) return unknown();
     // A coordinator that is paused, moving or electing answers nothing for a while: keep
     // trying to finish the transaction and look, within RESOLVE_MS, before calling it unknown.
     const deadline = Date.now() + RESOLVE_MS;
@@ -325,19 +400,23 @@ class ProducerClient {
       offsets,
       runId: this.opts.runId,
       producer: this.opts.producerId,
-      from,
+      from: batches[0]!.from,
     };
     for (;;) {
       const fate = await this.finishAndLook(doubt, resolve);
       if (fate === "committed") {
-        const acked = this.acknowledged(from, to, meta);
-        return { ...acked, detail: { ...acked.detail, resolved: fate } };
+        return batches.map((b, i) => {
+          const acked = this.acknowledged(b.from, b.to, metas[i]!);
+          return { ...acked, detail: { ...acked.detail, resolved: fate } };
+        });
       }
-      if (fate === "aborted") return { outcome: "fail", detail: { error, resolved: fate } };
+      if (fate === "aborted") {
+        return batches.map(() => ({ outcome: "fail", detail: { error, resolved: fate } }));
+      }
       if (Date.now() > deadline || this.opts.signal.aborted) break;
       await sleep(RESOLVE_RETRY_MS);
     }
-    return { outcome: "unknown", detail: { offsets, error } };
+    return unknown();
   }
 
   /** A new producer with the same transactional id finishes the old transaction; then look. */
