@@ -17,7 +17,14 @@ export interface ThreadSetup {
   client: Omit<ClientOptions, "route"> & { route: [string, { host: string; port: number }][] };
   producer: Pick<
     ProducerOptions,
-    "runId" | "topic" | "producerId" | "messages" | "transactionalId" | "settings" | "workload"
+    | "runId"
+    | "topic"
+    | "producerId"
+    | "messages"
+    | "transactionalId"
+    | "settings"
+    | "workload"
+    | "identity"
   >;
   /** epoch ms of the run clock's 0 */
   t0: number;
@@ -132,6 +139,7 @@ function start(opts: ProducerOptions, client: ClientOptions): Worker {
       ...(opts.transactionalId ? { transactionalId: opts.transactionalId } : {}),
       settings: opts.settings,
       workload: opts.workload,
+      ...(opts.identity ? { identity: opts.identity } : {}),
     },
     t0: Date.now() - opts.clock(),
     resolves: opts.resolveInDoubt !== undefined,
