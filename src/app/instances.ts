@@ -5,7 +5,7 @@ import { AppError, UsageError } from "../errors.js";
 import type { AppControl } from "../faults/ports.js";
 import { appendWorkerEvent, type HistoryWriter } from "../history/writer.js";
 import type { AppSettings } from "../profiles/schema.js";
-import { lastLines, waitReady } from "./ready.js";
+import { lastWritten, waitReady } from "./ready.js";
 
 export interface AppOptions {
   settings: AppSettings;
@@ -94,7 +94,7 @@ export class AppInstances implements AppControl {
   lastLog(): string {
     const logs = this.instances.map((s) => s.log).filter((l): l is string => l !== undefined);
     const newest = logs.sort((a, b) => mtime(b) - mtime(a))[0];
-    return newest ? `${lastLines(newest, 3) || "(nothing)"} [${newest}]` : "(no log)";
+    return newest ? lastWritten(newest) : "(no log)";
   }
 
   /** SIGTERM to every instance (SIGCONT first: a paused one could not act on it), SIGKILL later. */

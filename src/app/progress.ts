@@ -15,12 +15,13 @@ export class GroupProgress {
     private readonly admin: kafkajs.Admin,
     private readonly groupId: string,
     private readonly topic: string,
+    /** the input was produced in transactions: each partition ends with a commit marker */
+    private readonly markers: boolean,
   ) {}
 
   start(): void {
     this.timer = setInterval(() => {
       this.polling ??= this.poll()
-        .then(() => {})
         .catch(() => {})
         .finally(() => (this.polling = undefined));
     }, POLL_MS);
@@ -43,12 +44,16 @@ export class GroupProgress {
     return new Map(this.committed);
   }
 
-  async poll(): Promise<Map<number, number>> {
+  /** Whether the group has committed the input up to `end`, as last polled (see caughtUp). */
+  caughtUpTo(end: Map<number, number>): boolean {
+    return caughtUp(this.committed, end, this.markers);
+  }
+
+  private async poll(): Promise<void> {
     const [found] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] });
     const next = new Map<number, number>();
     for (const p of found?.partitions ?? []) next.set(p.partition, Number(p.offset));
     this.committed = next;
-    return next;
   }
 }
 

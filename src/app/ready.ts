@@ -26,13 +26,13 @@ export async function waitReady(opts: {
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new AppError(
-        `instance ${instance} exited (${child.signalCode ?? `exit ${child.exitCode}`}) before it was ready; it last wrote: ${lastLines(log, 3) || "(nothing)"} [${log}]`,
+        `instance ${instance} exited (${child.signalCode ?? `exit ${child.exitCode}`}) before it was ready; it last wrote: ${lastWritten(log)}`,
       );
     }
     if (await check(Date.now() - startedAt)) return;
     if (Date.now() > deadline) {
       throw new AppError(
-        `instance ${instance} was not ready within ${Math.round(opts.timeoutMs / 1000)}s (waiting for ${describe(ready, instance)}); it last wrote: ${lastLines(log, 3) || "(nothing)"} [${log}]`,
+        `instance ${instance} was not ready within ${Math.round(opts.timeoutMs / 1000)}s (waiting for ${describe(ready, instance)}); it last wrote: ${lastWritten(log)}`,
       );
     }
     await sleep(POLL_MS);
@@ -73,6 +73,11 @@ function readText(file: string): string {
   } catch {
     return "";
   }
+}
+
+/** What an instance last wrote, and where: for the one line of an error. */
+export function lastWritten(log: string): string {
+  return `${lastLines(log, 3) || "(nothing)"} [${log}]`;
 }
 
 /** The last `n` non-empty lines of a log, joined with " | " (each cut to 200 characters). */

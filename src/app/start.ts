@@ -8,7 +8,7 @@ import type { ProxySet } from "../faults/proxies.js";
 import type { Connection } from "../workload/connection.js";
 import { appEnvironment } from "./env.js";
 import { AppInstances } from "./instances.js";
-import { caughtUp, describeLag, GroupProgress } from "./progress.js";
+import { describeLag, GroupProgress } from "./progress.js";
 
 /** The user's app in a run: its instances and how far its group has committed. */
 export interface RunningApp {
@@ -66,7 +66,12 @@ export function prepareApp(opts: {
   });
   return {
     instances,
-    progress: new GroupProgress(opts.admin, groupId, opts.topics.input),
+    progress: new GroupProgress(
+      opts.admin,
+      groupId,
+      opts.topics.input,
+      opts.profile.producer.transactional,
+    ),
     groupId,
   };
 }
@@ -78,19 +83,18 @@ export function prepareApp(opts: {
 export async function waitAppCaughtUp(
   app: RunningApp,
   end: Map<number, number>,
-  markers: boolean,
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let committed = new Map<number, number>();
+  // The group's offsets come from the background poll (GroupProgress.start), not a second one.
   while (!signal.aborted) {
-    committed = await app.progress.poll().catch(() => committed);
-    if (caughtUp(committed, end, markers) && app.instances.allRunning()) return;
+    if (app.progress.caughtUpTo(end) && app.instances.allRunning()) return;
     if (Date.now() > deadline) {
       const exit = app.instances.lastExit ? `; ${app.instances.lastExit}` : "";
+      const lag = describeLag(app.progress.offsets(), end);
       throw new AppError(
-        `its group ${app.groupId} did not commit the input's end within ${Math.round(timeoutMs / 1000)}s (${describeLag(committed, end)})${exit}; it last wrote: ${app.instances.lastLog()}`,
+        `its group ${app.groupId} did not commit the input's end within ${Math.round(timeoutMs / 1000)}s (${lag})${exit}; it last wrote: ${app.instances.lastLog()}`,
       );
     }
     await sleep(250);

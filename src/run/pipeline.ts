@@ -10,7 +10,6 @@ import { RunProxies, type ProxySet } from "../faults/proxies.js";
 import type { ScheduledFault } from "../faults/schedule.js";
 import { mulberry32 } from "../random.js";
 import { HistoryWriter } from "../history/writer.js";
-import { caughtUp } from "../app/progress.js";
 import { prepareApp, waitAppCaughtUp, type RunningApp } from "../app/start.js";
 import { kafkaClient } from "../workload/client.js";
 import { connectionEnv } from "../workload/connection.js";
@@ -158,10 +157,8 @@ export async function executePipeline(
     await abandonable(producing, broken.signal, ABANDON_SENDS_MS);
     if (pool && !stop.signal.aborted) await waitCaughtUp(ctx, pool, stop.signal);
     if (app && !stop.signal.aborted) {
-      const { profile } = info;
       const end = await ctx.cluster.endOffsets(info.topics.input);
-      const markers = profile.producer.transactional;
-      await waitAppCaughtUp(app, end, markers, profile.app!.catchUpTimeout, stop.signal);
+      await waitAppCaughtUp(app, end, info.profile.app!.catchUpTimeout, stop.signal);
     }
   } catch (err) {
     failure ??= err;
@@ -323,12 +320,7 @@ function newWatchdog(
         ? {
             processor: {
               processed: () => app.progress.total(),
-              pending: async () =>
-                !caughtUp(
-                  app.progress.offsets(),
-                  await ctx.cluster.endOffsets(input),
-                  info.profile.producer.transactional,
-                ),
+              pending: async () => !app.progress.caughtUpTo(await ctx.cluster.endOffsets(input)),
               lastError: () => app.instances.lastExit,
             },
           }

@@ -12,7 +12,6 @@ import { checkSizes } from "../workload/batches.js";
 import { kafkaClient } from "../workload/client.js";
 import { drainTopic, waitTransactionsClosed, type DrainStats } from "../workload/drain.js";
 import { outputIdentity } from "../workload/identity.js";
-import { readDrainBatches } from "../history/reader.js";
 import { appListeners, type AppListener } from "../app/listeners.js";
 import { appGroup, appTransactionalId } from "../app/start.js";
 import type { Broker } from "../faults/proxies.js";
@@ -109,6 +108,11 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       appProxies: listeners !== undefined,
     });
     const { topics, groups } = names;
+    // What the run made on the cluster and in the sink's server, for a run not to be judged.
+    const dropOwn = async () => {
+      await cluster.deleteOwn(prefix, Object.values(topics), groups);
+      await sink?.drop().catch(() => {});
+    };
     for (const role of names.roles) {
       proxies[role] = await ProxySet.create({
         toxiproxyUrl: opts.toxiproxy,
@@ -170,21 +174,20 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
     const { interrupted, warnings } = await pipelineRun.catch(async (err: unknown) => {
       // The app never ran, or never finished: nothing to judge, nothing to keep on the cluster
       // (its logs stay in the run directory).
-      if (err instanceof AppError || err instanceof UsageError) {
-        await cluster.deleteOwn(prefix, Object.values(topics), groups);
-        await sink?.drop().catch(() => {});
-      }
+      if (err instanceof AppError || err instanceof UsageError) await dropOwn();
       throw err;
     });
     await removeProxies();
     if (interrupted) return { interrupted: true, dir };
     const drained = await drainAll(direct, info, dir);
     const rows = sink ? await drainSink(sink, runFiles(dir).drainSink) : undefined;
-    const unidentified = await identityCheck(info, dir, drained, rows).catch(async (err) => {
-      if (!opts.keep) await cluster.deleteOwn(prefix, Object.values(topics), groups);
-      if (!opts.keep) await sink?.drop().catch(() => {});
+    let unidentified: string[];
+    try {
+      unidentified = identityCheck(info, drained ?? rows);
+    } catch (err) {
+      if (!opts.keep) await dropOwn();
       throw err;
-    });
+    }
     const report = await judgeRunDir(dir, [...warnings, ...unidentified]);
     if (!opts.keep) {
       await cluster.deleteOwn(prefix, Object.values(topics), groups);
@@ -264,18 +267,16 @@ const IDENTITY_HINT =
  * The app's output must carry the run's identity. None at all: a UsageError (exit 2), the
  * verdict would only say "everything lost". Some without: a warning with the hint.
  */
-async function identityCheck(
+function identityCheck(
   info: RunInfo,
-  dir: string,
-  output: DrainStats | undefined,
-  rows: number | undefined,
-): Promise<string[]> {
-  if (!info.profile.app) return [];
+  read: { records?: number; rows?: number; unidentified: number } | undefined,
+): string[] {
+  if (!info.profile.app || !read) return [];
   const where = info.topics.output
     ? `the output topic ${info.topics.output}`
     : `the rows app.sink.query lists`;
-  const total = output?.records ?? rows ?? 0;
-  const missing = output ? output.unidentified : await countUnidentified(runFiles(dir).drainSink);
+  const total = read.records ?? read.rows ?? 0;
+  const missing = read.unidentified;
   if (total > 0 && missing === total) {
     throw new UsageError(
       `app: none of the ${total} records in ${where} carries an identity; ${IDENTITY_HINT}`,
@@ -285,14 +286,6 @@ async function identityCheck(
   return [
     `${missing} of ${total} records in ${where} carry no identity (reported as unexpected); ${IDENTITY_HINT}`,
   ];
-}
-
-async function countUnidentified(file: string): Promise<number> {
-  let n = 0;
-  for await (const batch of readDrainBatches(file)) {
-    for (const r of batch) if (r.producer === -1 && r.seq === -1) n += 1;
-  }
-  return n;
 }
 
 export function directClient(
