@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readDrainBatches } from "../src/history/reader.js";
-import { drainTopic, waitTransactionsClosed } from "../src/workload/drain.js";
+import { drainTopic, highWatermarks, waitTransactionsClosed } from "../src/workload/drain.js";
 import { directClient, uniqueName } from "./helpers.js";
 
 async function records(file: string): Promise<number> {
@@ -51,6 +51,11 @@ describe("drain and open transactions", () => {
       });
       await tx.commit();
       await live.disconnect();
+      // The commit returns before the coordinator has written its marker to the partition.
+      const deadline = Date.now() + 10_000;
+      while ((await highWatermarks(kafka, topic)).get(0) !== 5 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
 
       const drain = (file: string, readCommitted: boolean) =>
         drainTopic({
