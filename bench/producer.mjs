@@ -25,7 +25,7 @@ import { ProxySet } from "../dist/faults/proxies.js";
 import { HistoryWriter } from "../dist/history/writer.js";
 import { loadProfile } from "../dist/profiles/load.js";
 import { Cluster } from "../dist/run/cluster.js";
-import { kafkaClient } from "../dist/workload/client.js";
+import { kafkaClient } from "../dist/clients/kafkajs.js";
 import { runProducer } from "../dist/workload/producer.js";
 import { runProducerThreads } from "../dist/workload/producer-threads.js";
 import { ceilingClasspath, runCeiling } from "./ceiling.mjs";

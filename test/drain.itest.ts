@@ -9,8 +9,9 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readDrainBatches } from "../src/history/reader.js";
-import { drainTopic, highWatermarks, waitTransactionsClosed } from "../src/workload/drain.js";
-import { directClient, uniqueName } from "./helpers.js";
+import { highWatermarks, waitTransactionsClosed } from "../src/reader/offsets.js";
+import { readOfRecord } from "../src/reader/read.js";
+import { bootstrap, directClient, uniqueName } from "./helpers.js";
 
 async function records(file: string): Promise<number> {
   let n = 0;
@@ -58,12 +59,11 @@ describe("drain and open transactions", () => {
       }
 
       const drain = (file: string, readCommitted: boolean) =>
-        drainTopic({
+        readOfRecord({
           kafka,
-          bootstrap: "test",
+          bootstrap: bootstrap(),
           runId: "r",
           topic,
-          groupId: uniqueName("kc-test-drain"),
           file: path.join(dir, file),
           readCommitted,
           idleTimeoutMs: 10_000,

@@ -10,7 +10,7 @@ import kafkajs from "kafkajs";
 import type { Broker } from "../src/faults/proxies.js";
 import type { HopResult } from "../src/reconcile/verdict.js";
 import type { Report } from "../src/report/report.js";
-import { kafkaClient } from "../src/workload/client.js";
+import { kafkaClient } from "../src/clients/kafkajs.js";
 
 export const bootstrap = (): string => inject("bootstrap");
 export const toxiproxyUrl = (): string => inject("toxiproxyUrl");

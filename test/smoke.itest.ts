@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type kafkajs from "kafkajs";
 import { ProxySet } from "../src/faults/proxies.js";
-import { kafkaClient } from "../src/workload/client.js";
+import { kafkaClient } from "../src/clients/kafkajs.js";
 import { brokersOf, directClient, toxiproxyUrl, uniqueName } from "./helpers.js";
 
 const COUNT = 10_000;

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { Connection } from "../workload/connection.js";
-import { PASSWORD_ENV } from "../workload/connection.js";
+import type { Connection } from "../clients/connection.js";
+import { PASSWORD_ENV } from "../clients/connection.js";
 
 /** What the tool tells the user's app, besides the profile's own app.env. */
 export interface AppContract {

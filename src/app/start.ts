@@ -5,7 +5,7 @@ import { AppError } from "../errors.js";
 import type { HistoryWriter } from "../history/writer.js";
 import type { AppSettings, Profile } from "../profiles/schema.js";
 import type { ProxySet } from "../faults/proxies.js";
-import type { Connection } from "../workload/connection.js";
+import type { Connection } from "../clients/connection.js";
 import { appEnvironment } from "./env.js";
 import { AppInstances } from "./instances.js";
 import { describeLag, GroupProgress } from "./progress.js";

@@ -2,8 +2,8 @@ import toxiproxyClient from "toxiproxy-node-client";
 import { InfrastructureError } from "../errors.js";
 import { parseDuration } from "../faults/spec.js";
 import { Cluster } from "../run/cluster.js";
-import { kafkaClient } from "../workload/client.js";
-import { connectionFrom, type ConnectionFlags } from "../workload/connection.js";
+import { kafkaClient } from "../clients/kafkajs.js";
+import { connectionFrom, type ConnectionFlags } from "../clients/connection.js";
 
 /** Names a run creates with the default prefix: kc-<YYYYMMDD>-<HHMMSS>-<rand>-… */
 export const RUN_NAME = /^kc-(\d{8})-(\d{6})-[a-z0-9]{4}-/;

@@ -15,7 +15,7 @@ import {
   transactionSizes,
   type TransactionSizes,
 } from "../run/transactions.js";
-import { connectionFrom, type ConnectionFlags } from "../workload/connection.js";
+import { connectionFrom, type ConnectionFlags } from "../clients/connection.js";
 import { INTERRUPTED, stallLimitOf } from "./run.js";
 
 interface CompareFlags extends ConnectionFlags {

@@ -4,8 +4,8 @@ import chalk from "chalk";
 import { ProxySet } from "../faults/proxies.js";
 import { Cluster } from "../run/cluster.js";
 import type kafkajs from "kafkajs";
-import { initTransactions, kafkaClient } from "../workload/client.js";
-import { connectionFrom, type Connection, type ConnectionFlags } from "../workload/connection.js";
+import { initTransactions, kafkaClient } from "../clients/kafkajs.js";
+import { connectionFrom, type Connection, type ConnectionFlags } from "../clients/connection.js";
 import { errorText } from "../workload/producer.js";
 
 interface Check {

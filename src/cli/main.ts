@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { Command, Option } from "commander";
 import { exitCodeOf, KafkaChaosError, UsageError } from "../errors.js";
-import { PASSWORD_ENV } from "../workload/connection.js";
+import { PASSWORD_ENV } from "../clients/connection.js";
 import { cleanupCommand } from "./cleanup.js";
 import { compareCommand } from "./compare.js";
 import { doctorCommand } from "./doctor.js";

@@ -6,7 +6,7 @@ import { publishToGithub } from "../report/github.js";
 import { renderJunit } from "../report/junit.js";
 import type { Report } from "../report/report.js";
 import { planRun } from "../run/plan.js";
-import { connectionFrom, type ConnectionFlags } from "../workload/connection.js";
+import { connectionFrom, type ConnectionFlags } from "../clients/connection.js";
 import { reconcileDir, runChaos } from "../run/run.js";
 import { emitReport, verdictCode } from "./output.js";
 import { progressView } from "./progress.js";

@@ -116,6 +116,12 @@ export interface ProcessedEvent {
   toOffset: number;
   /** identities of the input records processed, as [producer, seq] pairs, in offset order */
   items: [number, number][];
+  /**
+   * the input offset of each record of the chunk, in order; written only when the chunk's
+   * records are not every offset from fromOffset to toOffset (transaction markers, or records
+   * of aborted transactions a read_committed consumer rightly skipped)
+   */
+  offsets?: number[];
   outcome: "ok" | "aborted" | "unknown";
   /** output partition → [baseOffset, count] of what this chunk wrote, where known */
   output?: Record<string, [number, number]>;

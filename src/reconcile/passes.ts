@@ -70,6 +70,8 @@ export interface PipelineState {
   processings: ProcessingLog;
   /** the output topic, or the sink's rows */
   output: RecordTally;
+  /** processings of input records the topic never committed (aborted reads) */
+  abortedProcessings?: ProcessingLog;
 }
 
 /** The processor's own hop: to an output topic, or to an external sink. */
@@ -118,6 +120,7 @@ export function countPipeline(
     const inSeen = input.seen(producer);
     const done = processings.of(producer);
     const outSeen = output.seen(producer);
+    const wrong = state.abortedProcessings?.of(producer);
     const indexes = sortedUnion(
       sortedUnion(sent?.pageIndexes() ?? [], inSeen?.counts.pageIndexes() ?? []),
       sortedUnion(done?.counts.pageIndexes() ?? [], outSeen?.counts.pageIndexes() ?? []),
@@ -127,6 +130,7 @@ export function countPipeline(
       const inPage = inSeen?.counts.page(index) ?? EMPTY_PAGE;
       const donePage = done?.counts.page(index) ?? EMPTY_PAGE;
       const outPage = outSeen?.counts.page(index) ?? EMPTY_PAGE;
+      const wrongPage = wrong?.counts.page(index) ?? EMPTY_PAGE;
       const base = index * PAGE_SIZE;
       // every page is PAGE_SIZE long; a local bound keeps the hot loop free of module lookups
       for (let j = 0; j < sentPage.length; j++) {
@@ -151,7 +155,17 @@ export function countPipeline(
         const oks = processingsOf(doneMark, seq, done);
         const outCopies = copiesOf(outMark, seq, outSeen);
         const storedCopies = copiesOf(inMark, seq, inSeen);
-        countConsumed(consumed, producer, seq, outcome === acked, storedCopies, oks, outCopies);
+        // A processing of an aborted copy is the consumer's aborted read, not a re-delivery.
+        const rightful = oks - processingsOf(wrongPage[j]!, seq, wrong);
+        countConsumed(
+          consumed,
+          producer,
+          seq,
+          outcome === acked,
+          storedCopies,
+          rightful,
+          outCopies,
+        );
         if (stage === "consumer-sink") {
           countSunk(written, producer, seq, { oks, rows: outCopies, storedCopies }, outMark);
         } else {

@@ -10,10 +10,11 @@ import type {
   TailSeen,
 } from "../history/events.js";
 import { AbortTracker } from "./aborts.js";
+import { ConsumerAborts } from "./consumer-aborts.js";
 import { compareStrings, isIndex } from "./ids.js";
 import { countInputHops, countPipeline, inHopsOrder, type Stage } from "./passes.js";
 import { VisibleLog } from "./visible.js";
-import { FAIL, OK, OUTCOME_CODE, OutcomeLog, PENDING, UNKNOWN } from "./storage.js";
+import { FAIL, OK, OUTCOME_CODE, OutcomeLog, PENDING, UNKNOWN, type OffsetSet } from "./storage.js";
 import { ProcessingLog, RecordTally } from "./tallies.js";
 import type {
   ErrorGroup,
@@ -37,6 +38,8 @@ export class Reconciler {
   private readonly output = new RecordTally();
   private readonly processings = new ProcessingLog();
   private readonly aborts = new AbortTracker();
+  /** set when the consumer claims read_committed on a transactional input */
+  private consumerAborts: ConsumerAborts | null = null;
   private readonly items = { processed: 0, aborted: 0, unknown: 0 };
   /** worker → time of its first start */
   private readonly workers = new Map<string, number>();
@@ -47,6 +50,15 @@ export class Reconciler {
   private lastTime: number | null = null;
   private readonly unconfirmed = { messages: 0, partitions: new Set<number>() };
   private readonly errors = new Map<string, ErrorGroup>();
+
+  /**
+   * The input topic's committed offsets (the reader of record's read_committed drain) and the
+   * offsets it read up to, before any processed event: a processed record not among them is an
+   * aborted read at broker-consumer.
+   */
+  judgeConsumerAborts(committed: OffsetSet, ends: Map<number, number>): void {
+    this.consumerAborts = new ConsumerAborts(committed, ends);
+  }
 
   /** An event of the producer history or of any processor history, in any interleaving. */
   addEvent(e: HistoryEvent): void {
@@ -222,6 +234,7 @@ export class Reconciler {
         input: this.input,
         processings: this.processings,
         output: this.output,
+        ...(this.consumerAborts ? { abortedProcessings: this.consumerAborts.processings } : {}),
       },
       acksZero,
       stage,
@@ -231,6 +244,10 @@ export class Reconciler {
       hop.abortedReads = this.aborts.reads;
       hop.abortedVisible = this.aborts.visible;
       hop.examples.abortedReads = this.aborts.examples.list();
+    }
+    if (this.consumerAborts) {
+      hops.consumed.abortedReads = this.consumerAborts.reads;
+      hops.consumed.examples.abortedReads = this.consumerAborts.examples.list();
     }
     if (hops.kept) this.addVisible(hops.kept);
     return inHopsOrder(hops);
@@ -256,6 +273,7 @@ export class Reconciler {
   }
 
   private addProcessed(e: ProcessedEvent): void {
+    this.consumerAborts?.addChunk(e);
     switch (e.outcome) {
       case "ok":
         this.items.processed += e.items.length;

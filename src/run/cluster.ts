@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import kafkajs from "kafkajs";
 import { InfrastructureError, UsageError } from "../errors.js";
 import type { Broker } from "../faults/proxies.js";
-import { topicEndOffsets } from "../workload/drain.js";
+import { topicEndOffsets } from "../reader/offsets.js";
 import { errorText } from "../workload/producer.js";
 
 /** Kafka's default socket.request.max.bytes (100 MiB). */

@@ -6,7 +6,8 @@ import { claimWarnings } from "../profiles/claim-warnings.js";
 import { judge } from "../reconcile/verdict.js";
 import { buildReport, type Report } from "../report/report.js";
 import { writeRunHtml } from "./html.js";
-import { readRunInfo, runFiles } from "./run-dir.js";
+import { OffsetSet } from "../reconcile/storage.js";
+import { readRunInfo, runFiles, type RunInfo } from "./run-dir.js";
 
 /** The output topic's drains, next to drain.jsonl (the input topic's, read_committed). */
 export const OUTPUT_DRAINS: Record<OutputIsolation, string> = {
@@ -35,6 +36,9 @@ export async function judgeRunDir(dir: string, warnings: string[] = []): Promise
   const files = runFiles(dir);
   const topics: { input: string; output?: string } = info.topics;
   const reconciler = new Reconciler();
+  if (judgesConsumerAborts(info.profile) && fs.existsSync(files.drainEnds)) {
+    reconciler.judgeConsumerAborts(await committedInput(files.drain), readEnds(files.drainEnds));
+  }
   for await (const event of readHistory(files.history)) reconciler.addEvent(event);
   for (const file of processorHistories(dir)) {
     for await (const event of readHistory(file)) reconciler.addEvent(event);
@@ -81,6 +85,33 @@ export async function judgeRunDir(dir: string, warnings: string[] = []): Promise
     console.error(`kafka-chaos: report.html not written: ${err.message}`),
   );
   return report;
+}
+
+/**
+ * A consumer that claims read_committed on a transactional input is judged on what it read:
+ * records of aborted transactions it processed are its aborted reads. (The user's app keeps no
+ * history of what it read.)
+ */
+function judgesConsumerAborts(profile: RunInfo["profile"]): boolean {
+  return (
+    profile.producer?.transactional === true &&
+    profile.processor?.enabled === true &&
+    profile.processor.isolation === "read_committed" &&
+    profile.app === undefined
+  );
+}
+
+async function committedInput(file: string): Promise<OffsetSet> {
+  const committed = new OffsetSet();
+  for await (const batch of readDrainBatches(file)) {
+    for (const r of batch) committed.add(r.partition, r.offset);
+  }
+  return committed;
+}
+
+function readEnds(file: string): Map<number, number> {
+  const ends = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, number>;
+  return new Map(Object.entries(ends).map(([p, end]) => [Number(p), end]));
 }
 
 /** The app's log files (app-<instance>.<incarnation>.log), in start order per instance. */

@@ -26,6 +26,8 @@ export const runFiles = (dir: string) => ({
   info: path.join(dir, "run.json"),
   history: path.join(dir, "history.jsonl"),
   drain: path.join(dir, "drain.jsonl"),
+  /** partition → the offset the input drain read up to (absent in older runs) */
+  drainEnds: path.join(dir, "drain-ends.json"),
   drainOutput: path.join(dir, "drain-output.jsonl"),
   drainOutputUncommitted: path.join(dir, "drain-output-uncommitted.jsonl"),
   drainSink: path.join(dir, "drain-sink.jsonl"),

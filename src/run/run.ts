@@ -9,13 +9,15 @@ import { planSchedule, type ScheduledFault } from "../faults/schedule.js";
 import type { Profile } from "../profiles/schema.js";
 import type { Report } from "../report/report.js";
 import { checkSizes } from "../workload/batches.js";
-import { kafkaClient } from "../workload/client.js";
-import { drainTopic, waitTransactionsClosed, type DrainStats } from "../workload/drain.js";
+import { kafkaClient } from "../clients/kafkajs.js";
+import type { DrainStats } from "../reader/drain.js";
+import { waitTransactionsClosed } from "../reader/offsets.js";
+import { readOfRecord } from "../reader/read.js";
 import { outputIdentity } from "../workload/identity.js";
 import { appListeners, type AppListener } from "../app/listeners.js";
 import { appGroup, appTransactionalId } from "../app/start.js";
 import type { Broker } from "../faults/proxies.js";
-import { describeConnection, type Connection } from "../workload/connection.js";
+import { describeConnection, type Connection } from "../clients/connection.js";
 import type { Progress } from "../workload/producer.js";
 import { drainSink } from "../workload/sinks/drain.js";
 import { redacted, sinkConfig, type Sink } from "../workload/sinks/index.js";
@@ -179,7 +181,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
     });
     await removeProxies();
     if (interrupted) return { interrupted: true, dir };
-    const drained = await drainAll(direct, info, dir);
+    const drained = await drainAll(direct, info, dir, opts.connection);
     const rows = sink ? await drainSink(sink, runFiles(dir).drainSink) : undefined;
     let unidentified: string[];
     try {
@@ -211,38 +213,28 @@ async function drainAll(
   direct: kafkajs.Kafka,
   info: RunInfo,
   dir: string,
+  connection?: Connection,
 ): Promise<DrainStats | undefined> {
   const files = runFiles(dir);
   const app = info.profile.app;
-  const drain = (
-    topic: string,
-    file: string,
-    readCommitted: boolean,
-    group: string,
-    output = false,
-  ) =>
-    drainTopic({
+  const drain = (topic: string, file: string, readCommitted: boolean, output = false) =>
+    readOfRecord({
       kafka: direct,
       bootstrap: info.bootstrap,
+      ...(connection ? { connection } : {}),
       runId: info.runId,
       topic,
-      groupId: `${info.prefix}-${group}`,
       file,
       readCommitted,
       // The app's output is read where the app puts the identity.
       ...(output && app ? { identify: outputIdentity(app.identity, info.runId) } : {}),
     });
-  await drain(info.topics.input, files.drain, true, "drain");
+  const input = await drain(info.topics.input, files.drain, true);
+  fs.writeFileSync(files.drainEnds, `${JSON.stringify(Object.fromEntries(input.ends))}\n`);
   if (!info.topics.output) return undefined;
   // Uncommitted first: it finds the high watermarks, and what a read_committed reader sees is
   // only final once every transaction up to them has ended.
-  const all = await drain(
-    info.topics.output,
-    files.drainOutputUncommitted,
-    false,
-    "drain-output-uncommitted",
-    true,
-  );
+  const all = await drain(info.topics.output, files.drainOutputUncommitted, false, true);
   const held = await waitTransactionsClosed(direct, info.topics.output, all.ends, OPEN_TX_WAIT_MS);
   if (held.length > 0) {
     const where = held.map((h) => `p${h.partition} stable at ${h.stable} of ${h.high}`).join(", ");
@@ -251,7 +243,7 @@ async function drainAll(
       `a transaction on the output topic ${info.topics.output} is still open after ${OPEN_TX_WAIT_MS / 1000}s (${where}): a killed producer's transaction ends only at its transaction.timeout.ms; judge the run later with: kafka-chaos reconcile ${dir}`,
     );
   }
-  return drain(info.topics.output, files.drainOutput, true, "drain-output", true);
+  return drain(info.topics.output, files.drainOutput, true, true);
 }
 
 /**
@@ -356,7 +348,7 @@ export async function reconcileDir(dir: string, connection?: Connection): Promis
   const direct = directClient(info.prefix, info.bootstrap, connection);
   const cluster = await Cluster.connect(direct, info.bootstrap);
   try {
-    await drainAll(direct, info, dir);
+    await drainAll(direct, info, dir, connection);
     await cluster.deleteOwn(info.prefix, [], info.groups);
   } finally {
     await cluster.close();

@@ -4,8 +4,8 @@ import { ackedPartitions } from "./batches.js";
 import type { ProcessedEvent } from "../history/events.js";
 import { HistoryWriter } from "../history/writer.js";
 import type { Profile } from "../profiles/schema.js";
-import { initTransactions, kafkaClient, type Route } from "./client.js";
-import { connectionFromWorkerEnv } from "./connection.js";
+import { initTransactions, kafkaClient, type Route } from "../clients/kafkajs.js";
+import { connectionFromWorkerEnv } from "../clients/connection.js";
 import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ, identityOf } from "./headers.js";
 import { errorText } from "./producer.js";
 import { openSink, SINK_URL_ENV, type Sink, type SinkConfig, type SinkRow } from "./sinks/index.js";
@@ -358,13 +358,16 @@ export class Processor {
   /** Appends the chunk's processed event (not flushed) and counts what took effect. */
   private note(partition: number, chunk: Chunk, result: Outcome, txn?: number): void {
     const items: [number, number][] = result.items ?? chunk.map(identityPair);
+    const from = Number(chunk[0]!.offset);
+    const to = Number(chunk[chunk.length - 1]!.offset);
     this.history.append({
       type: "processed",
       worker: this.config.worker,
       partition,
-      fromOffset: Number(chunk[0]!.offset),
-      toOffset: Number(chunk[chunk.length - 1]!.offset),
+      fromOffset: from,
+      toOffset: to,
       items,
+      ...(to - from + 1 === chunk.length ? {} : { offsets: chunk.map((m) => Number(m.offset)) }),
       outcome: result.outcome,
       ...(result.output ? { output: result.output } : {}),
       ...(txn === undefined ? {} : { txn }),

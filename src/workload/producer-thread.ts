@@ -7,7 +7,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { HistoryEvent } from "../history/events.js";
 import type { HistoryWriter } from "../history/writer.js";
-import { kafkaClient } from "./client.js";
+import { kafkaClient } from "../clients/kafkajs.js";
 import { runProducer } from "./producer.js";
 import type { Fate, InDoubt } from "./resolve.js";
 import type { FromThread, ThreadSetup, ToThread } from "./producer-threads.js";

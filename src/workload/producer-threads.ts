@@ -8,7 +8,7 @@
 import { Worker } from "node:worker_threads";
 import { MisconfigurationError } from "../errors.js";
 import type { HistoryEvent } from "../history/events.js";
-import type { ClientOptions } from "./client.js";
+import type { ClientOptions } from "../clients/kafkajs.js";
 import type { ProducerOptions, Progress } from "./producer.js";
 import type { Fate, InDoubt } from "./resolve.js";
 

@@ -5,7 +5,7 @@ import type { HistoryWriter } from "../history/writer.js";
 import type { Profile } from "../profiles/schema.js";
 
 import { ackedPartitions, messagesPerBatch, PartitionPlan } from "./batches.js";
-import { initTransactions } from "./client.js";
+import { initTransactions } from "../clients/kafkajs.js";
 import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "./headers.js";
 import { inputKeyValue, type IdentityMode } from "./identity.js";
 import {

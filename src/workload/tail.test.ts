@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { kafkaClient } from "./client.js";
+import { kafkaClient } from "../clients/kafkajs.js";
 import { TailReader } from "./tail.js";
 
 describe("TailReader", () => {

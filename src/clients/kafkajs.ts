@@ -77,3 +77,56 @@ export async function initTransactions(producer: kafkajs.Producer): Promise<void
   const tx = await producer.transaction();
   await tx.abort(); // nothing was sent in it: no request goes out
 }
+
+const CREATE_CLUSTER = "private:Kafka:createCluster";
+
+/** A record of a raw fetch: kafkajs decodes each batch and copies its context onto its records. */
+export interface RawFetchedRecord {
+  offset: string;
+  key: Buffer | null;
+  isControlRecord: boolean;
+  batchContext: { producerId: string; inTransaction: boolean };
+}
+
+export interface RawBroker {
+  fetch(request: {
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: {
+      topic: string;
+      partitions: { partition: number; fetchOffset: string; maxBytes: number }[];
+    }[];
+  }): Promise<{
+    responses: { partitions: { partition: number; messages: RawFetchedRecord[] }[] }[];
+  }>;
+}
+
+/** kafkajs's cluster below the consumer: metadata, list offsets and raw fetches. */
+export interface RawCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findTopicPartitionMetadata(topic: string): { partitionId: number; leader: number }[];
+  findBroker(at: { nodeId: number }): Promise<RawBroker>;
+  fetchTopicsOffset(
+    topics: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
+  ): Promise<{ partitions: { partition: number; offset: string }[] }[]>;
+}
+
+export const READ_UNCOMMITTED = 0;
+
+/**
+ * kafkajs's cluster at an isolation level of our choosing, through its private factory (kafkajs
+ * 2.2.4 is its last release: the factory stays as it is). Its admin lists offsets
+ * read_committed only, and its consumer filters aborted transactions wrongly; the raw fetch
+ * below them does neither.
+ */
+export function rawCluster(kafka: kafkajs.Kafka, isolationLevel: number): RawCluster {
+  const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === CREATE_CLUSTER);
+  if (!symbol) throw new Error("kafkajs: no cluster factory (a kafkajs other than 2.2.x?)");
+  const create = (kafka as unknown as Record<symbol, (o: object) => RawCluster>)[symbol]!;
+  return create({ isolationLevel });
+}
