@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "../src/workload/headers.js";
-import { resolveInDoubt, type InDoubt } from "../src/workload/resolve.js";
-import { directClient, uniqueName } from "./helpers.js";
+import { resolveInDoubt, type InDoubt } from "../src/reader/fate.js";
+import { bootstrap, directClient, uniqueName } from "./helpers.js";
 
 const name = uniqueName("kc-resolve");
 const topic = `${name}-t`;
@@ -45,6 +45,8 @@ async function transaction(from: number, commit: boolean): Promise<InDoubt> {
 it("tells a committed transaction from an aborted one by reading read_committed at its base offset", async () => {
   const committed = await transaction(0, true);
   const aborted = await transaction(10, false); // nothing follows it: only aborted records and a marker
-  expect(await resolveInDoubt(kafka, `${name}-g`, aborted, 10_000)).toBe("aborted");
-  expect(await resolveInDoubt(kafka, `${name}-g`, committed, 10_000)).toBe("committed");
+  expect(await resolveInDoubt({ kafka, bootstrap: bootstrap() }, aborted, 10_000)).toBe("aborted");
+  expect(await resolveInDoubt({ kafka, bootstrap: bootstrap() }, committed, 10_000)).toBe(
+    "committed",
+  );
 }, 60_000);

@@ -1,7 +1,11 @@
 import net from "node:net";
 import tls from "node:tls";
 import kafkajs, { type ISocketFactory, type KafkaConfig } from "kafkajs";
+import { createRequire } from "node:module";
 import type { Connection } from "./connection.js";
+
+/** The client's name and version, as reports label what it did. */
+export const KAFKAJS = `kafkajs ${(createRequire(import.meta.url)("kafkajs/package.json") as { version: string }).version}`;
 
 /** Where a broker's connections should really go, e.g. "127.0.0.1:9092" → its proxy "127.0.0.1:21000". */
 export type Route = Map<string, { host: string; port: number }>;
@@ -129,4 +133,30 @@ export function rawCluster(kafka: kafkajs.Kafka, isolationLevel: number): RawClu
   if (!symbol) throw new Error("kafkajs: no cluster factory (a kafkajs other than 2.2.x?)");
   const create = (kafka as unknown as Record<symbol, (o: object) => RawCluster>)[symbol]!;
   return create({ isolationLevel });
+}
+
+/** One raw read_uncommitted fetch of a partition from `offset`, from its leader as last known. */
+export async function fetchRaw(
+  cluster: RawCluster,
+  topic: string,
+  partition: number,
+  offset: number,
+  maxBytes: number,
+): Promise<RawFetchedRecord[]> {
+  const leader = cluster
+    .findTopicPartitionMetadata(topic)
+    .find((p) => p.partitionId === partition)?.leader;
+  if (leader === undefined) throw new Error(`no leader for ${topic}/${partition}`);
+  const broker = await cluster.findBroker({ nodeId: leader });
+  const response = await broker.fetch({
+    isolationLevel: READ_UNCOMMITTED,
+    maxWaitTime: 100,
+    minBytes: 1,
+    maxBytes,
+    topics: [{ topic, partitions: [{ partition, fetchOffset: String(offset), maxBytes }] }],
+  });
+  return (
+    response.responses.flatMap((r) => r.partitions).find((p) => p.partition === partition)
+      ?.messages ?? []
+  );
 }

@@ -130,13 +130,20 @@ export interface ProcessedEvent {
   time: number;
 }
 
-/** A processor worker started, crashed or was stopped (written by the run, not the worker). */
+/**
+ * A processor worker started, crashed or was stopped (written by the run), or stopped itself on
+ * an error it cannot recover from in place ("fatal", written by the worker to its own history
+ * before it exits: the run's crash event of that incarnation then says why).
+ */
 export interface WorkerEvent {
   type: "worker";
-  phase: "start" | "crash" | "stop";
+  phase: "start" | "crash" | "stop" | "fatal";
   worker: string;
   /** for crashes: the crash point, e.g. "after-process-before-commit" */
   point?: string;
+  /** fatal: the error (class [code]: message (cause)) and the call that raised it */
+  error?: string;
+  call?: string;
   time: number;
 }
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type kafkajs from "kafkajs";
 import { InfrastructureError } from "../errors.js";
-import { rawCluster, READ_UNCOMMITTED, type RawCluster } from "../clients/kafkajs.js";
+import { fetchRaw, rawCluster, READ_UNCOMMITTED, type RawCluster } from "../clients/kafkajs.js";
 import { CommittedLog, markerOf } from "./committed.js";
 
 export interface CrossCheckOptions {
@@ -84,14 +84,13 @@ async function readRaw(
   let offset = await earliest(cluster, topic, partition);
   let empty = 0;
   while (offset < limit) {
-    const leader = cluster
-      .findTopicPartitionMetadata(topic)
-      .find((p) => p.partitionId === partition)?.leader;
-    const messages = await fetchOnce(cluster, leader, topic, partition, offset).catch(async () => {
-      await sleep(500);
-      await cluster.refreshMetadata().catch(() => {});
-      return [];
-    });
+    const messages = await fetchRaw(cluster, topic, partition, offset, FETCH_BYTES).catch(
+      async () => {
+        await sleep(500);
+        await cluster.refreshMetadata().catch(() => {});
+        return [];
+      },
+    );
     for (const m of messages) {
       log.add({
         offset: Number(m.offset),
@@ -111,30 +110,6 @@ async function readRaw(
     offset = next;
   }
   return log;
-}
-
-async function fetchOnce(
-  cluster: RawCluster,
-  leader: number | undefined,
-  topic: string,
-  partition: number,
-  offset: number,
-) {
-  if (leader === undefined) throw new Error(`no leader for ${topic}/${partition}`);
-  const broker = await cluster.findBroker({ nodeId: leader });
-  const response = await broker.fetch({
-    isolationLevel: READ_UNCOMMITTED,
-    maxWaitTime: 100,
-    minBytes: 1,
-    maxBytes: FETCH_BYTES,
-    topics: [
-      { topic, partitions: [{ partition, fetchOffset: String(offset), maxBytes: FETCH_BYTES }] },
-    ],
-  });
-  return (
-    response.responses.flatMap((r) => r.partitions).find((p) => p.partition === partition)
-      ?.messages ?? []
-  );
 }
 
 async function earliest(cluster: RawCluster, topic: string, partition: number): Promise<number> {

@@ -44,6 +44,8 @@ export class Reconciler {
   /** worker → time of its first start */
   private readonly workers = new Map<string, number>();
   private readonly crashes: WorkerCrash[] = [];
+  /** worker → the error it stopped itself on */
+  private readonly fatal = new Map<string, { error: string; call?: string }>();
   private readonly faults: FaultWindow[] = [];
   private run: RunStarted | null = null;
   private end: RunEnded | null = null;
@@ -267,7 +269,7 @@ export class Reconciler {
       .sort(([a, ta], [b, tb]) => ta - tb || compareStrings(a, b))
       .map(([worker]) => worker);
     const crashes = this.crashes
-      .map((c) => ({ ...c }))
+      .map((c) => ({ ...c, ...this.fatal.get(c.worker) }))
       .sort((a, b) => a.time - b.time || compareStrings(a.worker, b.worker));
     return { ...this.items, workers, crashes };
   }
@@ -298,6 +300,11 @@ export class Reconciler {
       if (first === undefined || e.time < first) this.workers.set(e.worker, e.time);
     } else if (e.phase === "crash") {
       this.crashes.push({ worker: e.worker, point: e.point ?? null, time: e.time });
+    } else if (e.phase === "fatal") {
+      this.fatal.set(e.worker, {
+        error: e.error ?? "(no error recorded)",
+        ...(e.call ? { call: e.call } : {}),
+      });
     }
   }
 

@@ -102,6 +102,9 @@ export interface WorkerCrash {
   /** where the worker was killed, e.g. "after-process-before-commit"; null if not recorded */
   point: string | null;
   time: number;
+  /** a worker that stopped itself: the error and the call that raised it */
+  error?: string;
+  call?: string;
 }
 
 /** What the processor workers reported, summed over every worker history. */

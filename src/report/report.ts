@@ -8,7 +8,7 @@ import type {
   UnconfirmedSummary,
 } from "../reconcile/reconcile.js";
 import type { HopResult, Judgement, Violation } from "../reconcile/verdict.js";
-import type { RunInfo } from "../run/run-dir.js";
+import type { Clients, RunInfo } from "../run/run-dir.js";
 
 /** The JSON report (design.md): one object per run. */
 export interface Report {
@@ -39,6 +39,8 @@ export interface Report {
   /** how the history ended: completed, interrupted, error, or null when it just stops (crash) */
   endReason: Reconciliation["endReason"];
   warnings: string[];
+  /** the client library of each role (absent for runs from before it was recorded) */
+  clients?: Clients;
   /** the user's app that was the processor stage, and its logs (one per started process) */
   app?: { command: string; logs: string[] };
 }
@@ -55,6 +57,7 @@ export function buildReport(
     ...unackedLossWarnings(info, judgement),
   ];
   if (rec.unconfirmed.messages > 0) all.push(unconfirmedWarning(rec.unconfirmed));
+  all.push(...consumerAbortWarnings(info, judgement));
   const complete = rec.endReason === "completed";
   if (!complete) {
     all.push(
@@ -85,7 +88,21 @@ export function buildReport(
     complete,
     endReason: rec.endReason,
     warnings: all,
+    ...(info.clients ? { clients: info.clients } : {}),
   };
+}
+
+/** Aborted reads at broker → consumer are a finding about the consumer's client: name it. */
+function consumerAbortWarnings(info: RunInfo, judgement: Judgement): string[] {
+  const hop = judgement.hops.find((h) => h.name === "broker-consumer");
+  if (!hop || hop.abortedReads === 0) return [];
+  const client = info.clients?.processor ?? "the processor's client";
+  const reader = info.clients?.reader ?? "the reader of record";
+  return [
+    `broker → consumer: ${client} handed ${hop.abortedReads} record(s) of aborted transactions to the read_committed processor ` +
+      `(${reader} and the raw log with its transaction markers agree they were never committed); ` +
+      `what it wrote from them shows at end to end`,
+  ];
 }
 
 /**

@@ -50,6 +50,7 @@ export function renderTable(report: Report): string {
     `${chalk.bold("kafka-chaos")} run ${report.runId}  profile ${report.profile} (claims ${report.claims})  seed ${report.seed}`,
     `messages: ${m.attempted} attempted, ${m.acked} acked, ${m.failed} failed, ${m.unknown} unknown` +
       `  in ${(report.durationMs / 1000).toFixed(1)}s`,
+    ...(report.clients ? [clientsLine(report.clients)] : []),
     `faults: ${
       report.faults.length === 0
         ? "none"
@@ -148,11 +149,18 @@ function processorLines(report: Report): string[] {
       ];
   if (p.crashes.length > 0) {
     const crashes = p.crashes.map(
-      (c) => `${c.worker}${c.point === null ? "" : ` ${c.point}`} at ${ms(c.time)}`,
+      (c) =>
+        `${c.worker}${c.point === null ? "" : ` ${c.point}`} at ${ms(c.time)}` +
+        (c.error ? ` [${c.call ? `${c.call}: ` : ""}${c.error}]` : ""),
     );
     lines.push(`crashes: ${p.crashes.length} (${crashes.join("; ")})`);
   }
   return lines;
+}
+
+function clientsLine(c: NonNullable<Report["clients"]>): string {
+  const processor = c.processor ? `, processor ${c.processor}` : "";
+  return `clients: producer ${c.producer}${processor}; read back by ${c.reader} (cross-checked)`;
 }
 
 const ms = (n: number): string => `${(n / 1000).toFixed(1)}s`;

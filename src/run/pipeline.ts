@@ -16,7 +16,7 @@ import { connectionEnv } from "../clients/connection.js";
 import { ProcessorPool, type CrashPlan } from "../workload/pool.js";
 import { runProducers, type Progress } from "../workload/producer.js";
 import { runProducerThreads } from "../workload/producer-threads.js";
-import { resolveInDoubt } from "../workload/resolve.js";
+import { resolveInDoubt } from "../reader/fate.js";
 import { redacted, SINK_URL_ENV, type SinkConfig } from "../workload/sinks/index.js";
 import type { Cluster } from "./cluster.js";
 import { runFiles, type RunInfo } from "./run-dir.js";
@@ -391,7 +391,15 @@ async function produce(
       clock,
       progress,
       signal,
-      resolveInDoubt: (doubt) => resolveInDoubt(direct, `${info.prefix}-resolve`, doubt),
+      resolveInDoubt: (doubt) =>
+        resolveInDoubt(
+          {
+            kafka: direct,
+            bootstrap: info.bootstrap,
+            ...(ctx.opts.connection ? { connection: ctx.opts.connection } : {}),
+          },
+          doubt,
+        ),
     })),
   );
 }

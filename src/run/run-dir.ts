@@ -18,8 +18,19 @@ export interface RunInfo {
   groups: string[];
   proxies: string[];
   startedAt: string;
+  /** the client library of each role (absent in older runs) */
+  clients?: Clients;
   /** whether TLS / SASL were used, without secrets (reconcile needs the same flags again) */
   connection?: Record<string, unknown>;
+}
+
+/** Which client library did what: a finding about a client names it. */
+export interface Clients {
+  producer: string;
+  /** the built-in processor's; absent for a producer-only run or the user's own app */
+  processor?: string;
+  /** the reader of record: the final drains and the tail */
+  reader: string;
 }
 
 export const runFiles = (dir: string) => ({

@@ -9,7 +9,8 @@ import { planSchedule, type ScheduledFault } from "../faults/schedule.js";
 import type { Profile } from "../profiles/schema.js";
 import type { Report } from "../report/report.js";
 import { checkSizes } from "../workload/batches.js";
-import { kafkaClient } from "../clients/kafkajs.js";
+import { KAFKAJS, kafkaClient } from "../clients/kafkajs.js";
+import { LIBRDKAFKA } from "../clients/librdkafka.js";
 import type { DrainStats } from "../reader/drain.js";
 import { waitTransactionsClosed } from "../reader/offsets.js";
 import { readOfRecord } from "../reader/read.js";
@@ -145,6 +146,11 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       topics,
       ...(sinkAt ? { sink: redacted(sinkAt) } : {}),
       connection: describeConnection(opts.connection ?? {}),
+      clients: {
+        producer: KAFKAJS,
+        ...(profile.processor.enabled && !profile.app ? { processor: KAFKAJS } : {}),
+        reader: LIBRDKAFKA,
+      },
       groups,
       proxies: Object.values(proxies).flatMap((p) => p?.names() ?? []),
       startedAt: new Date().toISOString(),
@@ -165,7 +171,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
         profile.app
           ? { group: appGroup(prefix), transactionalId: `${appTransactionalId(prefix)}-0` }
           : profile.processor.enabled
-            ? { group: `${prefix}-processor`, transactionalId: `${prefix}-processor-tx` }
+            ? { group: `${prefix}-processor`, transactionalId: `${prefix}-processor-tx-0` }
             : undefined,
         access.control,
       ),

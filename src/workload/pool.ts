@@ -117,6 +117,9 @@ export class ProcessorPool {
     const crash = this.opts.crashes.find((c) => c.slot === slot && c.incarnation === s.incarnation);
     const config: WorkerConfig = {
       ...this.opts.base,
+      // One transactional id per slot: a slot's next incarnation fences its predecessor, and
+      // two slots never fence each other.
+      transactionalId: `${this.opts.base.transactionalId}-${slot}`,
       worker,
       slot,
       historyFile: path.join(this.opts.dir, `processor-${slot}-${s.incarnation}.jsonl`),

@@ -108,7 +108,7 @@ export class Processor {
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       const p = payload as { error: unknown; restart: boolean };
-      if (!p.restart) this.fail(p.error);
+      if (!p.restart) this.fail(p.error, "consumer (crashed, no restart)");
     });
     if (config.sink) this.sink = await openSink(sinkLocated(config.sink));
     else await this.producerReady();
@@ -246,7 +246,9 @@ export class Processor {
       const txn = this.txn++;
       const outputs: ProcessedEvent["output"][] = [];
       let pending = 0;
+      let step = "transaction send";
       const sendChunk = async (chunk: Chunk) => {
+        step = "transaction send";
         const meta = await tx.send({
           topic: this.outputTopic(),
           messages: outputMessages(partition, chunk, this.config.worker),
@@ -278,6 +280,7 @@ export class Processor {
           more = () => undefined;
           continue;
         }
+        step = "transaction sendOffsets";
         await tx.sendOffsets({
           consumerGroupId: this.config.groupId,
           topics: [
@@ -287,6 +290,7 @@ export class Processor {
             },
           ],
         });
+        step = "transaction commit";
         await tx.commit();
       } catch (err) {
         const aborted = await tx.abort().then(
@@ -295,7 +299,7 @@ export class Processor {
         );
         const outcome = aborted ? "aborted" : "unknown";
         await this.recordedAll(partition, chunks, outputs, { outcome, error: errorText(err) }, txn);
-        this.fail(err);
+        this.fail(err, step);
       }
       await this.recordedAll(partition, chunks, outputs, { outcome: "ok" }, txn);
       return;
@@ -323,7 +327,7 @@ export class Processor {
         { topic: this.config.inputTopic, ...nextOffset(partition, chunk) },
       ]);
     } catch (err) {
-      this.fail(err);
+      this.fail(err, "commitOffsets");
     }
   }
 
@@ -341,7 +345,7 @@ export class Processor {
         if (offset !== undefined) this.consumer.seek({ topic, partition, offset: String(offset) });
       }
     } catch (err) {
-      this.fail(err);
+      this.fail(err, "seek to the sink's stored offsets");
     }
   }
 
@@ -351,7 +355,7 @@ export class Processor {
     await this.history.flush();
     if (result.outcome === "unknown" && this.config.settings.commit !== "transaction") {
       // As a real consumer would: the write failed, so do not move on; restart from the commit.
-      this.fail(new Error(result.error ?? "output write failed"));
+      this.fail(new Error(result.error ?? "output write failed"), "output write");
     }
   }
 
@@ -404,9 +408,20 @@ export class Processor {
     return this.config.outputTopic;
   }
 
-  private fail(err: unknown): never {
-    this.send({ type: "fatal", error: errorText(err) });
+  /** Stops the worker on an error: recorded with the call that raised it, then exit 75. */
+  private fail(err: unknown, call: string): never {
+    const error = errorText(err);
+    this.send({ type: "fatal", error });
+    this.history.append({
+      type: "worker",
+      phase: "fatal",
+      worker: this.config.worker,
+      error,
+      call,
+      time: Date.now() - this.config.runStartedAt,
+    });
     this.history.flushSync();
+    console.error(`worker ${this.config.worker}: ${call}:`, err);
     process.exit(EXIT_RESTART);
   }
 }

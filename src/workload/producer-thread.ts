@@ -9,7 +9,7 @@ import type { HistoryEvent } from "../history/events.js";
 import type { HistoryWriter } from "../history/writer.js";
 import { kafkaClient } from "../clients/kafkajs.js";
 import { runProducer } from "./producer.js";
-import type { Fate, InDoubt } from "./resolve.js";
+import type { Fate, InDoubt } from "../reader/fate.js";
 import type { FromThread, ThreadSetup, ToThread } from "./producer-threads.js";
 
 const setup = workerData as ThreadSetup;

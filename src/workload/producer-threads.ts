@@ -10,7 +10,7 @@ import { MisconfigurationError } from "../errors.js";
 import type { HistoryEvent } from "../history/events.js";
 import type { ClientOptions } from "../clients/kafkajs.js";
 import type { ProducerOptions, Progress } from "./producer.js";
-import type { Fate, InDoubt } from "./resolve.js";
+import type { Fate, InDoubt } from "../reader/fate.js";
 
 /** What a producer thread starts with (structured-cloned). */
 export interface ThreadSetup {

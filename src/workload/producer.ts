@@ -15,7 +15,7 @@ import {
   RefusalWatch,
   type Misconfiguration,
 } from "./outcome.js";
-import type { Fate, InDoubt } from "./resolve.js";
+import type { Fate, InDoubt } from "../reader/fate.js";
 
 export interface Progress {
   sent: number;
@@ -539,7 +539,14 @@ async function pace(
 }
 
 export function errorText(err: unknown): string {
-  const e = err as { name?: string; message?: string; cause?: { message?: string } };
+  const e = err as {
+    name?: string;
+    message?: string;
+    type?: unknown;
+    cause?: { message?: string };
+  };
   const cause = e.cause?.message ? ` (${e.cause.message})` : "";
-  return `${e.name ?? "Error"}: ${e.message ?? String(err)}${cause}`;
+  // kafkajs names the protocol error in `type` (e.g. INVALID_PRODUCER_EPOCH)
+  const code = typeof e.type === "string" ? ` [${e.type}]` : "";
+  return `${e.name ?? "Error"}${code}: ${e.message ?? String(err)}${cause}`;
 }

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  console.error("worker start:", err);
   process.send?.({ type: "fatal", error: errorText(err) } satisfies WorkerMessage);
   process.exit(EXIT_RESTART);
 });
