@@ -26,8 +26,8 @@ import { HistoryWriter } from "../dist/history/writer.js";
 import { loadProfile } from "../dist/profiles/load.js";
 import { Cluster } from "../dist/run/cluster.js";
 import { kafkaClient } from "../dist/clients/kafkajs.js";
-import { runProducer } from "../dist/workload/producer.js";
-import { runProducerThreads } from "../dist/workload/producer-threads.js";
+import { runProducer } from "../dist/producer/producer.js";
+import { runProducerThreads } from "../dist/producer/producer-threads.js";
 import { ceilingClasspath, runCeiling } from "./ceiling.mjs";
 
 const { values: args } = parseArgs({
@@ -56,7 +56,7 @@ const THREADS = wholeArg("threads", 1);
 const TARGET_RATIO = 0.9;
 const BENCH_ID = `kc-bench-${Date.now().toString(36)}-${process.pid}`;
 const RUN_ID = BENCH_ID;
-// The headers the tool stamps on every message (src/workload/headers.ts).
+// The headers the tool stamps on every message (src/identity/headers.ts).
 const HEADER_RUN = "kc-run";
 const HEADER_PRODUCER = "kc-producer";
 const HEADER_SEQ = "kc-seq";

@@ -115,3 +115,16 @@ export class AppError extends KafkaChaosError {
     super(`app: ${message}`, { exitCode: 3, retriable: false });
   }
 }
+
+export function errorText(err: unknown): string {
+  const e = err as {
+    name?: string;
+    message?: string;
+    type?: unknown;
+    cause?: { message?: string };
+  };
+  const cause = e.cause?.message ? ` (${e.cause.message})` : "";
+  // kafkajs names the protocol error in `type` (e.g. INVALID_PRODUCER_EPOCH)
+  const code = typeof e.type === "string" ? ` [${e.type}]` : "";
+  return `${e.name ?? "Error"}${code}: ${e.message ?? String(err)}${cause}`;
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "../src/workload/headers.js";
+import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "../src/identity/headers.js";
 import { resolveInDoubt, type InDoubt } from "../src/reader/fate.js";
 import { bootstrap, directClient, uniqueName } from "./helpers.js";
 

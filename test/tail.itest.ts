@@ -7,8 +7,8 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "../src/workload/headers.js";
-import { TailReader, type SeenLine } from "../src/workload/tail.js";
+import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "../src/identity/headers.js";
+import { TailReader, type SeenLine } from "../src/reader/tail.js";
 import { directClient, uniqueName } from "./helpers.js";
 
 const PARTITIONS = 3;

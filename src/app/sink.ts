@@ -2,9 +2,9 @@ import pg from "pg";
 import { UsageError } from "../errors.js";
 import type { DrainedRecord } from "../history/events.js";
 import type { AppSettings } from "../profiles/schema.js";
-import { parseIdentityText } from "../workload/identity.js";
-import type { Sink, SinkConfig } from "../workload/sinks/index.js";
-import { connectPostgres } from "../workload/sinks/postgres.js";
+import { parseIdentityText } from "../identity/identity.js";
+import type { Sink, SinkConfig } from "../sinks/index.js";
+import { connectPostgres } from "../sinks/postgres.js";
 
 /**
  * The sink table of a user's app: made by the profile's setup statements, read back by its

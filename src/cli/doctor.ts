@@ -6,7 +6,7 @@ import { Cluster } from "../run/cluster.js";
 import type kafkajs from "kafkajs";
 import { initTransactions, kafkaClient } from "../clients/kafkajs.js";
 import { connectionFrom, type Connection, type ConnectionFlags } from "../clients/connection.js";
-import { errorText } from "../workload/producer.js";
+import { errorText } from "../errors.js";
 
 interface Check {
   name: string;

@@ -1,5 +1,5 @@
 import ora from "ora";
-import type { Progress } from "../workload/producer.js";
+import type { Progress } from "../producer/producer.js";
 
 /** Where a live run's progress goes: a spinner on a terminal, plain lines in a CI log. */
 export interface ProgressView {

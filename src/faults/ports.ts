@@ -36,7 +36,7 @@ export interface ProxyControl {
   replicationProxy?(nodeId: number): ProxyPort | undefined;
 }
 
-/** The processor's worker processes (src/workload/pool.ts). */
+/** The processor's worker processes (src/processor/pool.ts). */
 export interface WorkerControl {
   /** SIGKILL the slot's current process; the pool restarts it after its restart delay. */
   kill(slot: number, point?: string): void;

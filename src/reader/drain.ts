@@ -4,7 +4,7 @@ import { InfrastructureError } from "../errors.js";
 import { encodeDrained } from "../history/reader.js";
 import type { Connection } from "../clients/connection.js";
 import { assignedConsumer, connect, disconnect, rdError } from "../clients/librdkafka.js";
-import { identityOf, type Identity } from "../workload/headers.js";
+import { identityOf, type Identity } from "../identity/headers.js";
 
 export interface DrainOptions {
   bootstrap: string;

@@ -9,7 +9,7 @@ import {
 } from "../clients/kafkajs.js";
 import { assignedConsumer, connect, disconnect, rdError } from "../clients/librdkafka.js";
 import type { Message } from "@confluentinc/kafka-javascript";
-import { identityOf } from "../workload/headers.js";
+import { identityOf } from "../identity/headers.js";
 import { markerOf } from "./committed.js";
 import { fieldsOf } from "./drain.js";
 

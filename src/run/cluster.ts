@@ -3,7 +3,7 @@ import kafkajs from "kafkajs";
 import { InfrastructureError, UsageError } from "../errors.js";
 import type { Broker } from "../faults/proxies.js";
 import { topicEndOffsets } from "../reader/offsets.js";
-import { errorText } from "../workload/producer.js";
+import { errorText } from "../errors.js";
 
 /** Kafka's default socket.request.max.bytes (100 MiB). */
 export const DEFAULT_SOCKET_REQUEST_MAX_BYTES = 104_857_600;

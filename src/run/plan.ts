@@ -3,7 +3,7 @@ import { claimWarnings } from "../profiles/claim-warnings.js";
 import type { ScheduleTime } from "../faults/schedule.js";
 import { Cluster } from "./cluster.js";
 import { runNames } from "./run-dir.js";
-import { checkSizes, type RunSizes } from "../workload/batches.js";
+import { checkSizes, type RunSizes } from "../producer/batches.js";
 import { brokerAccess, type BrokerAccess } from "./brokers.js";
 import { appListeners, type AppListener } from "../app/listeners.js";
 import {

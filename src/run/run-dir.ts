@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.js";
 import type { Profile } from "../profiles/schema.js";
-import type { SinkConfig } from "../workload/sinks/index.js";
+import type { SinkConfig } from "../sinks/index.js";
 
 /** What a run directory's run.json holds: everything `reconcile` needs besides the two logs. */
 export interface RunInfo {

@@ -1,8 +1,8 @@
 import { UsageError } from "../errors.js";
 import { AppSink } from "../app/sink.js";
 import type { AppSettings } from "../profiles/schema.js";
-import { drainSink } from "../workload/sinks/drain.js";
-import { openSink, sinkConfig, type Sink, type SinkConfig } from "../workload/sinks/index.js";
+import { drainSink } from "../sinks/drain.js";
+import { openSink, sinkConfig, type Sink, type SinkConfig } from "../sinks/index.js";
 import { runFiles, type RunInfo } from "./run-dir.js";
 
 /**

@@ -2,8 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { SinkMode } from "../../history/events.js";
-import { PORT_OFFSET } from "../../stack/paths.js";
+import type { SinkMode } from "../history/events.js";
+import { PORT_OFFSET } from "../stack/paths.js";
 import { redacted, sinkConfig, sinkHost, tableBase, type Sink, type SinkRow } from "./index.js";
 import { SqliteSink } from "./sqlite.js";
 

@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import type { DrainedRecord } from "../../history/events.js";
+import type { DrainedRecord } from "../history/events.js";
 import type { Sink, SinkConfig, SinkRow } from "./index.js";
 import {
   allOffsetsSql,

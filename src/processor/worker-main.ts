@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { HistoryWriter } from "../history/writer.js";
-import { errorText } from "./producer.js";
+import { errorText } from "../errors.js";
 import { EXIT_RESTART, Processor, type WorkerConfig, type WorkerMessage } from "./processor.js";
 
 /** Entry point of a processor worker process: `node worker-main.js <config.json>`. */

@@ -1,8 +1,8 @@
 import path from "node:path";
-import { InfrastructureError } from "../../errors.js";
-import type { DrainedRecord, SinkInfo, SinkMode } from "../../history/events.js";
-import type { SinkSettings } from "../../profiles/schema.js";
-import { LOCAL_POSTGRES_URL } from "../../stack/paths.js";
+import { InfrastructureError } from "../errors.js";
+import type { DrainedRecord, SinkInfo, SinkMode } from "../history/events.js";
+import type { SinkSettings } from "../profiles/schema.js";
+import { LOCAL_POSTGRES_URL } from "../stack/paths.js";
 
 /** One input record as the processor writes it to the sink. */
 export interface SinkRow {

@@ -1,6 +1,6 @@
 import pg from "pg";
-import { InfrastructureError } from "../../errors.js";
-import type { DrainedRecord } from "../../history/events.js";
+import { InfrastructureError } from "../errors.js";
+import type { DrainedRecord } from "../history/events.js";
 import { sinkHost, type Sink, type SinkConfig, type SinkRow } from "./index.js";
 import {
   allOffsetsSql,

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import fs from "node:fs";
-import { encodeDrained } from "../../history/reader.js";
+import { encodeDrained } from "../history/reader.js";
 import type { Sink } from "./index.js";
 
 /**

@@ -6,8 +6,8 @@ import type { Profile } from "../profiles/schema.js";
 
 import { ackedPartitions, messagesPerBatch, PartitionPlan } from "./batches.js";
 import { initTransactions } from "../clients/kafkajs.js";
-import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "./headers.js";
-import { inputKeyValue, type IdentityMode } from "./identity.js";
+import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "../identity/headers.js";
+import { inputKeyValue, type IdentityMode } from "../identity/identity.js";
 import {
   classifySendError,
   describeError,
@@ -536,17 +536,4 @@ async function pace(
   const due = startedAt + (seq / rate) * 1000;
   const wait = due - clock();
   if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => {});
-}
-
-export function errorText(err: unknown): string {
-  const e = err as {
-    name?: string;
-    message?: string;
-    type?: unknown;
-    cause?: { message?: string };
-  };
-  const cause = e.cause?.message ? ` (${e.cause.message})` : "";
-  // kafkajs names the protocol error in `type` (e.g. INVALID_PRODUCER_EPOCH)
-  const code = typeof e.type === "string" ? ` [${e.type}]` : "";
-  return `${e.name ?? "Error"}${code}: ${e.message ?? String(err)}${cause}`;
 }

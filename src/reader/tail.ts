@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import kafkajs from "kafkajs";
-import { identityOf } from "./headers.js";
+import { identityOf } from "../identity/headers.js";
 
 export interface TailOptions {
   /** A client straight to the cluster, never through the run's proxies. */

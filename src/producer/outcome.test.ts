@@ -8,7 +8,11 @@ import {
   RefusalWatch,
   type Misconfiguration,
 } from "./outcome.js";
-import { kafkajsError, protocolError, sendError } from "./kafkajs-internals.test-support.js";
+import {
+  kafkajsError,
+  protocolError,
+  sendError,
+} from "../clients/kafkajs-internals.test-support.js";
 
 const ONE = { partitions: 1 };
 const THREE = { partitions: 3 };

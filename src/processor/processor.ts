@@ -1,14 +1,20 @@
 import kafkajs from "kafkajs";
 import { mulberry32 } from "../random.js";
-import { ackedPartitions } from "./batches.js";
+import { ackedPartitions } from "../producer/batches.js";
 import type { ProcessedEvent } from "../history/events.js";
 import { HistoryWriter } from "../history/writer.js";
 import type { Profile } from "../profiles/schema.js";
 import { initTransactions, kafkaClient, type Route } from "../clients/kafkajs.js";
 import { connectionFromWorkerEnv } from "../clients/connection.js";
-import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ, identityOf } from "./headers.js";
-import { errorText } from "./producer.js";
-import { openSink, SINK_URL_ENV, type Sink, type SinkConfig, type SinkRow } from "./sinks/index.js";
+import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ, identityOf } from "../identity/headers.js";
+import { errorText } from "../errors.js";
+import {
+  openSink,
+  SINK_URL_ENV,
+  type Sink,
+  type SinkConfig,
+  type SinkRow,
+} from "../sinks/index.js";
 
 /** Everything a worker process needs; passed as JSON by the pool. */
 export interface WorkerConfig {
@@ -268,6 +274,7 @@ export class Processor {
         for (const chunk of chunks) await sendChunk(chunk);
         for (let chunk = more(); chunk; chunk = more()) {
           await sendChunk(chunk);
+          step = "heartbeat";
           await heartbeat();
         }
         if (chunks.length === 0) {

@@ -9,7 +9,7 @@ import {
   createRetry,
   createSendMessages,
   protocolError,
-} from "./kafkajs-internals.test-support.js";
+} from "../clients/kafkajs-internals.test-support.js";
 import { runProducer, runProducers, type ProducerOptions } from "./producer.js";
 
 /** A produce request as a fake broker sees it (kafkajs's createTopicData). */
