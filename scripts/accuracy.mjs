@@ -27,6 +27,7 @@ const HERE = path.join(ROOT, "scripts", "accuracy");
 const USAGE = `usage: npm run accuracy -- [options]
 
   --repeats <n>         runs of each fault scenario (default 1)
+  --client <name>       the processor's client library for every run: kafkajs or librdkafka
   --clean-repeats <n>   runs of each built-in profile without faults (default: --repeats)
   --messages <n>        messages per run (default 5000)
   --only <pattern>      only the scenarios whose id matches this regular expression
@@ -616,6 +617,7 @@ const { values: opts } = (() => {
         messages: { type: "string", default: "5000" },
         only: { type: "string" },
         seed: { type: "string" },
+        client: { type: "string" },
         "time-limit": { type: "string" },
         "max-duration": { type: "string", default: "3m" },
         out: { type: "string" },
@@ -775,6 +777,8 @@ for (const [i, { scenario: s, repeat }] of queue.entries()) {
     String(seed),
   ];
   for (const f of s.faults ?? []) runArgs.push("--fault", f);
+  // The built-in processor's client library; an app scenario runs its own.
+  if (opts.client && !s.id.startsWith("app/")) runArgs.push("--client", opts.client);
   runArgs.push("--max-duration", opts["max-duration"]);
   const reportFile = path.join(dir, "report.json");
   const preload = path.join(HERE, "handles.mjs");

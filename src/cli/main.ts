@@ -91,6 +91,10 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .addOption(bootstrapOption())
     .addOption(toxiproxyOption())
     .option("--messages <n>", "messages to send (overrides the profile)", wholeNumber("--messages"))
+    .option(
+      "--client <name>",
+      "client library of the processor: kafkajs or librdkafka (overrides the profile)",
+    )
     .option("--duration <time>", "stop sending after this long, e.g. 30s")
     .option("--seed <n>", "seed of the fault schedule, to repeat a run", wholeNumber("--seed"))
     .option(

@@ -16,6 +16,7 @@ interface RunFlags extends ConnectionFlags {
   bootstrap: string;
   toxiproxy: string;
   messages?: number;
+  client?: string;
   duration?: string;
   seed?: number;
   fault: string[];
@@ -39,6 +40,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     messages: flags.messages,
     duration: flags.duration,
     faults: flags.fault,
+    client: flags.client,
   });
   if (flags.dryRun) {
     const plan = await planRun({

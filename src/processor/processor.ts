@@ -1,11 +1,19 @@
-import kafkajs from "kafkajs";
 import { mulberry32 } from "../random.js";
-import { ackedPartitions } from "../producer/batches.js";
 import type { ProcessedEvent } from "../history/events.js";
 import { HistoryWriter } from "../history/writer.js";
-import type { Profile } from "../profiles/schema.js";
-import { initTransactions, kafkaClient, type Route } from "../clients/kafkajs.js";
+import type { ClientName, Profile } from "../profiles/schema.js";
+import type { Route } from "../clients/kafkajs.js";
 import { connectionFromWorkerEnv } from "../clients/connection.js";
+import type {
+  BatchControl,
+  EngineProducer,
+  InputRecord,
+  OutputRecord,
+  ProcessorEngine,
+  Written,
+} from "./engine.js";
+import { kafkajsEngine } from "./kafkajs.js";
+import { librdkafkaEngine } from "./librdkafka.js";
 import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ, identityOf } from "../identity/headers.js";
 import { errorText } from "../errors.js";
 import {
@@ -31,6 +39,8 @@ export interface WorkerConfig {
   sink?: SinkConfig;
   groupId: string;
   transactionalId: string;
+  /** the client library the worker runs on */
+  client: ClientName;
   settings: Profile["processor"];
   requestTimeoutMs: number;
   historyFile: string;
@@ -50,7 +60,7 @@ export type WorkerMessage =
 /** Exit code of a worker that stopped itself after an error it cannot recover from in place. */
 export const EXIT_RESTART = 75;
 
-type Chunk = kafkajs.KafkaMessage[];
+type Chunk = InputRecord[];
 
 /** Where a crash after the write and before the offset commit is placed (either name). */
 const AFTER_WRITE = ["after-process-before-commit", "after-sink-write-before-commit"];
@@ -63,9 +73,8 @@ const AFTER_WRITE = ["after-process-before-commit", "after-sink-write-before-com
  * and the worker resumes from those.
  */
 export class Processor {
-  private readonly kafka: kafkajs.Kafka;
-  private readonly consumer: kafkajs.Consumer;
-  private producer?: kafkajs.Producer;
+  private readonly engine: ProcessorEngine;
+  private producer?: EngineProducer;
   private sink?: Sink;
   private readonly random: () => number;
   private processed = 0;
@@ -77,68 +86,35 @@ export class Processor {
     private readonly history: HistoryWriter,
     private readonly send: (m: WorkerMessage) => void,
   ) {
-    const s = config.settings;
-    this.kafka = kafkaClient({
-      clientId: `${config.groupId}-${config.worker}`,
-      brokers: config.brokers,
-      route: new Map(config.route) as Route,
-      requestTimeoutMs: config.requestTimeoutMs,
-      retries: 10,
-      connection: connectionFromWorkerEnv(),
-    });
-    this.consumer = this.kafka.consumer({
-      groupId: config.groupId,
-      sessionTimeout: s.sessionTimeoutMs,
-      heartbeatInterval: s.heartbeatIntervalMs,
-      readUncommitted: s.isolation === "read_uncommitted",
-      maxWaitTimeInMs: 250,
-      retry: { retries: 10 },
-    });
+    this.engine = engineOf(config);
     this.random = mulberry32(config.seed);
   }
 
   async start(): Promise<void> {
-    const { consumer, config } = this;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.send({ type: "joined" });
-      if (config.sink?.mode === "atomic") void this.seekToStored(payload.memberAssignment);
-    });
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      const p = payload as { partition: number; lastOffset: string };
-      this.send({
-        type: "batch",
-        partition: p.partition,
-        lastOffset: Number(p.lastOffset),
-        processed: this.processed,
-      });
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      const p = payload as { error: unknown; restart: boolean };
-      if (!p.restart) this.fail(p.error, "consumer (crashed, no restart)");
-    });
+    const { config } = this;
     if (config.sink) this.sink = await openSink(sinkLocated(config.sink));
     else await this.producerReady();
-    await consumer.connect();
-    await consumer.subscribe({ topic: config.inputTopic, fromBeginning: true });
-    const auto = config.settings.commit === "auto";
-    await consumer.run({
-      autoCommit: auto,
-      autoCommitInterval: auto ? config.settings.autoCommitIntervalMs : null,
-      eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.eachBatch(payload),
+    await this.engine.run({
+      onJoin: (partitions) => {
+        this.send({ type: "joined" });
+        if (config.sink?.mode === "atomic") void this.seekToStored(partitions);
+      },
+      onBatchEnd: (partition, lastOffset) =>
+        this.send({ type: "batch", partition, lastOffset, processed: this.processed }),
+      onCrash: (error) => this.fail(error, "consumer (crashed, no restart)"),
+      eachBatch: (batch) => this.eachBatch(batch),
     });
   }
 
   async stop(): Promise<void> {
-    await this.consumer.disconnect().catch(() => {});
-    await this.producer?.disconnect().catch(() => {});
+    await this.engine.disconnect();
     await this.sink?.close();
     await this.history.close();
   }
 
-  private async eachBatch(payload: kafkajs.EachBatchPayload): Promise<void> {
-    if (this.config.settings.commit === "transaction") return this.eachBatchInTransactions(payload);
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+  private async eachBatch(batch: BatchControl): Promise<void> {
+    if (this.config.settings.commit === "transaction") return this.eachBatchInTransactions(batch);
+    const { resolveOffset, heartbeat, isRunning, isStale } = batch;
     const size = this.config.settings.batchSize;
     for (let i = 0; i < batch.messages.length; i += size) {
       if (!isRunning() || isStale()) return;
@@ -175,8 +151,8 @@ export class Processor {
    * open commitIntervalMs or the batch runs out (as Kafka Streams commits every
    * commit.interval.ms); then the input offsets go in and it commits.
    */
-  private async eachBatchInTransactions(payload: kafkajs.EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+  private async eachBatchInTransactions(batch: BatchControl): Promise<void> {
+    const { resolveOffset, heartbeat, isRunning, isStale } = batch;
     const { batchSize: size, commitIntervalMs } = this.config.settings;
     let i = 0;
     while (i < batch.messages.length) {
@@ -221,11 +197,10 @@ export class Processor {
   private async writeTopic(partition: number, chunk: Chunk): Promise<Outcome> {
     try {
       const producer = await this.producerReady();
-      const meta = await producer.send({
-        topic: this.outputTopic(),
-        acks: -1,
-        messages: outputMessages(partition, chunk, this.config.worker),
-      });
+      const meta = await producer.send(
+        this.outputTopic(),
+        outputMessages(partition, chunk, this.config.worker),
+      );
       return { outcome: "ok", output: outputRanges(meta, chunk.length) };
     } catch (err) {
       return { outcome: "unknown", error: errorText(err) };
@@ -255,17 +230,10 @@ export class Processor {
       let step = "transaction send";
       const sendChunk = async (chunk: Chunk) => {
         step = "transaction send";
-        const meta = await tx.send({
-          topic: this.outputTopic(),
-          messages: outputMessages(partition, chunk, this.config.worker),
-        });
-        // kafkajs can resolve a send without the partition's acknowledgement: committing then
-        // would commit the input offsets without the output.
-        if (!ackedPartitions(meta).has(partition)) {
-          throw new Error(
-            `the output send resolved without an acknowledgement for partition ${partition}`,
-          );
-        }
+        const meta = await tx.send(
+          this.outputTopic(),
+          outputMessages(partition, chunk, this.config.worker),
+        );
         outputs.push(outputRanges(meta, chunk.length));
         pending += chunk.length;
         this.crashPoint(["mid-transaction"], pending);
@@ -288,15 +256,8 @@ export class Processor {
           continue;
         }
         step = "transaction sendOffsets";
-        await tx.sendOffsets({
-          consumerGroupId: this.config.groupId,
-          topics: [
-            {
-              topic: this.config.inputTopic,
-              partitions: [nextOffset(partition, chunks[chunks.length - 1]!)],
-            },
-          ],
-        });
+        const last = chunks[chunks.length - 1]!;
+        await tx.sendOffsets(this.config.inputTopic, partition, nextOffset(last));
         step = "transaction commit";
         await tx.commit();
       } catch (err) {
@@ -330,9 +291,7 @@ export class Processor {
 
   private async commit(partition: number, chunk: Chunk): Promise<void> {
     try {
-      await this.consumer.commitOffsets([
-        { topic: this.config.inputTopic, ...nextOffset(partition, chunk) },
-      ]);
+      await this.engine.commitOffset(partition, nextOffset(chunk));
     } catch (err) {
       this.fail(err, "commitOffsets");
     }
@@ -343,13 +302,12 @@ export class Processor {
    * group's committed offset. (The sink's write also skips rows below it: a fetch already
    * under way when the seek lands is not written twice.)
    */
-  private async seekToStored(assignment: Record<string, number[]>): Promise<void> {
+  private async seekToStored(partitions: number[]): Promise<void> {
     try {
       const stored = await this.sink!.storedOffsets();
-      const topic = this.config.inputTopic;
-      for (const partition of assignment[topic] ?? []) {
+      for (const partition of partitions) {
         const offset = stored.get(partition);
-        if (offset !== undefined) this.consumer.seek({ topic, partition, offset: String(offset) });
+        if (offset !== undefined) this.engine.seek(partition, offset);
       }
     } catch (err) {
       this.fail(err, "seek to the sink's stored offsets");
@@ -393,20 +351,9 @@ export class Processor {
     if (this.processed + chunkSize >= crash.after) process.kill(process.pid, "SIGKILL");
   }
 
-  private async producerReady(): Promise<kafkajs.Producer> {
-    if (this.producer) return this.producer;
-    const transactional = this.config.settings.commit === "transaction";
-    const producer = this.kafka.producer({
-      allowAutoTopicCreation: false,
-      idempotent: transactional,
-      maxInFlightRequests: transactional ? 1 : 5,
-      ...(transactional ? { transactionalId: this.config.transactionalId } : {}),
-      retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000 },
-    });
-    await producer.connect();
-    if (transactional) await initTransactions(producer);
-    this.producer = producer;
-    return producer;
+  private async producerReady(): Promise<EngineProducer> {
+    this.producer ??= await this.engine.producer(this.config.settings.commit === "transaction");
+    return this.producer;
   }
 
   private outputTopic(): string {
@@ -441,7 +388,7 @@ interface Outcome {
   error?: string;
 }
 
-function identityPair(m: kafkajs.KafkaMessage): [number, number] {
+function identityPair(m: InputRecord): [number, number] {
   const { producer, seq } = identityOf(m);
   return [producer, seq];
 }
@@ -452,13 +399,13 @@ function sinkLocated(sink: SinkConfig): SinkConfig {
   return url ? { ...sink, location: url } : sink;
 }
 
-function sinkRow(partition: number, m: kafkajs.KafkaMessage, worker: string): SinkRow {
+function sinkRow(partition: number, m: InputRecord, worker: string): SinkRow {
   const { producer, seq } = identityOf(m);
   return { producer, seq, partition, offset: Number(m.offset), worker, payload: m.value };
 }
 
 /** The output record keeps the input's identity; it goes to the same partition number. */
-function outputMessages(partition: number, chunk: Chunk, worker: string): kafkajs.Message[] {
+function outputMessages(partition: number, chunk: Chunk, worker: string): OutputRecord[] {
   return chunk.map((m) => ({
     key: m.key,
     value: m.value,
@@ -473,7 +420,7 @@ function outputMessages(partition: number, chunk: Chunk, worker: string): kafkaj
 }
 
 function outputRanges(
-  meta: kafkajs.RecordMetadata[],
+  meta: Written[],
   count: number,
 ): Record<string, [number, number]> | undefined {
   const first = meta[0];
@@ -481,6 +428,29 @@ function outputRanges(
   return { [first.partition]: [Number(first.baseOffset), count] };
 }
 
-function nextOffset(partition: number, chunk: Chunk): { partition: number; offset: string } {
-  return { partition, offset: String(Number(chunk[chunk.length - 1]!.offset) + 1) };
+/** The worker's client library, connected the way that library can be routed. */
+function engineOf(config: WorkerConfig): ProcessorEngine {
+  const s = config.settings;
+  const settings = {
+    clientId: `${config.groupId}-${config.worker}`,
+    brokers: config.brokers,
+    inputTopic: config.inputTopic,
+    groupId: config.groupId,
+    transactionalId: config.transactionalId,
+    requestTimeoutMs: config.requestTimeoutMs,
+    sessionTimeoutMs: s.sessionTimeoutMs,
+    heartbeatIntervalMs: s.heartbeatIntervalMs,
+    readCommitted: s.isolation === "read_committed",
+    autoCommitIntervalMs: s.commit === "auto" ? s.autoCommitIntervalMs : null,
+    batchSize: s.batchSize,
+  };
+  const connection = connectionFromWorkerEnv();
+  return config.client === "librdkafka"
+    ? librdkafkaEngine(settings, connection)
+    : kafkajsEngine(settings, new Map(config.route) as Route, connection);
+}
+
+/** The offset after a chunk's last record: where a consumer that handled it goes on. */
+function nextOffset(chunk: Chunk): string {
+  return String(Number(chunk[chunk.length - 1]!.offset) + 1);
 }

@@ -148,6 +148,7 @@ describe("loading files", () => {
       name: "mine",
       description: "",
       claims: "at-least-once",
+      client: "kafkajs",
       producer: {
         acks: -1,
         retries: 10,

@@ -16,7 +16,14 @@ import {
   parseFault,
   type Fault,
 } from "../faults/spec.js";
-import { faultProblem, profileSchema, type Claim, type Profile } from "./schema.js";
+import {
+  CLIENTS,
+  faultProblem,
+  profileSchema,
+  type Claim,
+  type ClientName,
+  type Profile,
+} from "./schema.js";
 
 /** This module lives in `src/profiles/` or `dist/profiles/`, two levels under the root. */
 export const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -59,6 +66,7 @@ export function profileToYaml(profile: Profile): string {
       name: profile.name,
       description: profile.description,
       claims: profile.claims,
+      client: profile.client,
       producer: {
         ...profile.producer,
         acks: profile.producer.acks === -1 ? "all" : profile.producer.acks,
@@ -81,6 +89,8 @@ export interface Overrides {
   duration?: string | number;
   /** Replace the profile's faults when non-empty; `["none"]` runs without faults. */
   faults?: readonly (string | Fault)[];
+  /** the processor's client library */
+  client?: string;
 }
 
 /** CLI flags on top of a profile. Returns a new profile; throws UsageError on a bad value. */
@@ -89,7 +99,13 @@ export function applyOverrides(profile: Profile, overrides: Overrides): Profile 
   if (overrides.messages !== undefined) workload.messages = checkMessages(overrides.messages);
   if (overrides.duration !== undefined) workload.duration = checkDuration(overrides.duration);
   const faults = overrides.faults?.length ? toFaults(overrides.faults, profile) : profile.faults;
-  return { ...profile, workload, faults };
+  const client = overrides.client === undefined ? profile.client : checkClient(overrides.client);
+  return { ...profile, workload, faults, client };
+}
+
+function checkClient(client: string): ClientName {
+  if ((CLIENTS as readonly string[]).includes(client)) return client as ClientName;
+  throw new UsageError(`--client: expected one of ${CLIENTS.join(", ")}, got "${client}"`);
 }
 
 function checkMessages(messages: number): number {

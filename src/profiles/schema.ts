@@ -339,6 +339,10 @@ const relaxation = strictObject({
   reason: z.string().trim().min(1, "say why this check of the claim is relaxed"),
 });
 
+/** The client libraries the built-in producer and processor run on. */
+export const CLIENTS = ["kafkajs", "librdkafka"] as const;
+export type ClientName = (typeof CLIENTS)[number];
+
 export const profileSchema = strictObject({
   name: z.string().min(1),
   description: z.string().default(""),
@@ -349,6 +353,13 @@ export const profileSchema = strictObject({
   processor: processor.prefault({}),
   sink: sink.prefault({}),
   brokers: brokers.optional(),
+  /** the client library of the built-in processor (the producer runs on kafkajs) */
+  client: z.enum(CLIENTS).default("kafkajs"),
+  /**
+   * broker listeners advertised at proxy addresses, for a librdkafka processor under network
+   * faults (it has no socket factory); the local stack has them
+   */
+  listeners: z.array(appListener).min(1).optional(),
   /** the user's own program in place of the built-in processor */
   app: app.optional(),
   faults: z.array(fault).default([]),

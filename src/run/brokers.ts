@@ -18,6 +18,7 @@ import { namedProxyPort, type Broker } from "../faults/proxies.js";
 import type { ScheduledFault } from "../faults/schedule.js";
 import type { Profile } from "../profiles/schema.js";
 import {
+  isLocalStack,
   controllerNode,
   healNode,
   isolateNode,
@@ -126,13 +127,6 @@ function templatePlan(control: TemplateBrokerControl, schedule: ScheduledFault[]
     }
   }
   return lines;
-}
-
-/** The run's cluster is the local stack: every broker address is one of its nodes. */
-export function isLocalStack(brokers: Broker[]): boolean {
-  if (!localStack()) return false;
-  const local = new Set(localNodes().map((n) => n.bootstrap));
-  return brokers.length > 0 && brokers.every((b) => local.has(`${b.host}:${b.port}`));
 }
 
 function localReplication(): Map<number, ProxyPort> {

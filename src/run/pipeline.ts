@@ -17,6 +17,8 @@ import { ProcessorPool, type CrashPlan } from "../processor/pool.js";
 import { runProducers, type Progress } from "../producer/producer.js";
 import { runProducerThreads } from "../producer/producer-threads.js";
 import { resolveInDoubt } from "../reader/fate.js";
+import { highWatermarks, waitTransactionsClosed } from "../reader/offsets.js";
+import { visibleEnds } from "../reader/visible-ends.js";
 import { redacted, SINK_URL_ENV, type SinkConfig } from "../sinks/index.js";
 import type { Cluster } from "./cluster.js";
 import { runFiles, type RunInfo } from "./run-dir.js";
@@ -471,13 +473,21 @@ function startPool(
   const { info } = ctx;
   const settings = info.profile.processor;
   const proxies = ctx.proxies.processor;
-  if (!settings.enabled || !proxies || (!info.topics.output && !ctx.sink)) return undefined;
+  const client = info.profile.client;
+  // librdkafka without a network fault on it has no proxies: it connects to the cluster.
+  if (!settings.enabled || (!proxies && client !== "librdkafka")) return undefined;
+  if (!info.topics.output && !ctx.sink) return undefined;
   const pool = new ProcessorPool({
     dir: ctx.dir,
     base: {
       runId: info.runId,
-      brokers: proxies.brokers.map((b) => `${b.host}:${b.port}`),
-      route: [...proxies.route()],
+      client,
+      brokers: !proxies
+        ? info.bootstrap.split(",").map((b) => b.trim())
+        : client === "librdkafka"
+          ? [...proxies.route().values()].map((a) => `${a.host}:${a.port}`)
+          : proxies.brokers.map((b) => `${b.host}:${b.port}`),
+      route: proxies ? [...proxies.route()] : [],
       inputTopic: info.topics.input,
       ...(info.topics.output ? { outputTopic: info.topics.output } : {}),
       ...(ctx.sink ? { sink: redacted(ctx.sink) } : {}),
@@ -537,7 +547,7 @@ async function waitCaughtUp(
   pool: ProcessorPool,
   signal: AbortSignal,
 ): Promise<void> {
-  const end = await ctx.cluster.endOffsets(ctx.info.topics.input);
+  const end = await caughtUpTargets(ctx);
   const deadline = Date.now() + CATCH_UP_MS;
   while (!pool.caughtUp(end)) {
     if (signal.aborted) return;
@@ -551,6 +561,27 @@ async function waitCaughtUp(
     }
     await sleep(200);
   }
+}
+
+/**
+ * partition → one past the last input record the processor is handed: a partition may end in
+ * transaction markers or aborted records, which librdkafka never hands out (kafkajs reports
+ * the batches it filtered, and gets there too). Transactions still closing are waited for.
+ */
+async function caughtUpTargets(ctx: PipelineContext): Promise<Map<number, number>> {
+  const { profile, topics } = ctx.info;
+  const readCommitted = profile.processor.isolation === "read_committed";
+  const high = await highWatermarks(ctx.direct, topics.input);
+  if (readCommitted && profile.producer.transactional) {
+    await waitTransactionsClosed(ctx.direct, topics.input, high, CATCH_UP_MS / 4);
+  }
+  return visibleEnds({
+    bootstrap: ctx.info.bootstrap,
+    ...(ctx.opts.connection ? { connection: ctx.opts.connection } : {}),
+    topic: topics.input,
+    ends: readCommitted ? await ctx.cluster.endOffsets(topics.input) : high,
+    readCommitted,
+  });
 }
 
 function warningsOf(nemesis: Nemesis, plans: CrashPlan[], pool?: ProcessorPool): string[] {

@@ -5,7 +5,7 @@ import { Cluster } from "./cluster.js";
 import { runNames } from "./run-dir.js";
 import { checkSizes, type RunSizes } from "../producer/batches.js";
 import { brokerAccess, type BrokerAccess } from "./brokers.js";
-import { appListeners, type AppListener } from "../app/listeners.js";
+import { routedListeners, type Routed } from "./listeners.js";
 import {
   checkTargets,
   directClient,
@@ -40,21 +40,27 @@ export async function planRun(
   const brokers = cluster.brokers;
   let sizes: RunSizes;
   let access: BrokerAccess;
-  let listeners: AppListener[] | undefined;
+  let routed: Routed | undefined;
   try {
     // The same refusals as a real run, so a plan that prints is a run that can start.
     checkTargets(schedule, cluster);
     access = brokerAccess(profile, schedule, brokers);
-    listeners = profile.app ? appListeners(profile.app, schedule, brokers) : undefined;
+    routed = routedListeners(profile, schedule, brokers);
     await cluster.assertPrefixFree(prefix);
     sizes = checkSizes(profile, await cluster.requestLimit(), hasOutputTopic(profile));
   } finally {
     await cluster.close();
   }
-  const names = runNames(prefix, profile.processor.enabled, toSink, {
-    app: profile.app !== undefined,
-    appProxies: listeners !== undefined,
-  });
+  const names = runNames(
+    prefix,
+    profile.processor.enabled,
+    toSink,
+    {
+      app: profile.app !== undefined,
+      appProxies: routed?.listeners !== undefined,
+    },
+    routed?.role !== "processor" || routed.listeners !== undefined,
+  );
   const w = profile.workload;
   const lines = [
     `plan for profile ${profile.name} (claims ${profile.claims}), run id ${runId}, seed ${seed}`,
@@ -76,10 +82,10 @@ export async function planRun(
     ...loadLines(profile),
     `Toxiproxy proxies at ${opts.toxiproxy}, listening on ${opts.proxyHost ?? "127.0.0.1"} from port ${opts.proxyPortBase ?? 21000} (removed after the run):`,
     ...names.roles.flatMap((role) =>
-      role === "app"
-        ? (listeners ?? []).map(
+      role === routed?.role
+        ? (routed.listeners ?? []).map(
             (l) =>
-              `  ${names.proxy(role)}-b${l.broker} at ${l.proxy} → ${l.upstream} (app listener)`,
+              `  ${names.proxy(role)}-b${l.broker} at ${l.proxy} → ${l.upstream} (${role} listener)`,
           )
         : brokers.map((b) => `  ${names.proxy(role)}-b${b.nodeId} → ${b.host}:${b.port}`),
     ),

@@ -78,10 +78,12 @@ export function runNames(
   withProcessor: boolean,
   toSink = false,
   app: { app: boolean; appProxies: boolean } = { app: false, appProxies: false },
+  processorProxies = true,
 ) {
   const withOutput = withProcessor && !toSink;
   const roles: ("producer" | "processor" | "app")[] = ["producer"];
-  if (app.app ? app.appProxies : withProcessor) roles.push(app.app ? "app" : "processor");
+  if (app.app ? app.appProxies : withProcessor && processorProxies)
+    roles.push(app.app ? "app" : "processor");
   return {
     topics: {
       input: `${prefix}-input`,

@@ -15,9 +15,8 @@ import type { DrainStats } from "../reader/drain.js";
 import { waitTransactionsClosed } from "../reader/offsets.js";
 import { readOfRecord } from "../reader/read.js";
 import { outputIdentity } from "../identity/identity.js";
-import { appListeners, type AppListener } from "../app/listeners.js";
+import { listenerUpstreams, routedListeners } from "./listeners.js";
 import { appGroup, appTransactionalId } from "../app/start.js";
-import type { Broker } from "../faults/proxies.js";
 import { describeConnection, type Connection } from "../clients/connection.js";
 import type { Progress } from "../producer/producer.js";
 import { drainSink } from "../sinks/drain.js";
@@ -98,18 +97,20 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
   try {
     checkTargets(schedule, cluster);
     const access = brokerAccess(profile, schedule, cluster.brokers);
-    const listeners = profile.app
-      ? appListeners(profile.app, schedule, cluster.brokers)
-      : undefined;
+    const routed = routedListeners(profile, schedule, cluster.brokers);
+    const listeners = routed?.listeners;
     await cluster.assertPrefixFree(prefix);
     // Refused before anything is created: a batch the cluster cannot take in one request.
     const sizes = checkSizes(profile, await cluster.requestLimit(), hasOutputTopic(profile));
     const sinkAt = sinkConfig(profile.sink, prefix, dir);
     if (sinkAt) sink = await prepareSink(sinkAt, profile.app);
-    const names = runNames(prefix, profile.processor.enabled, sinkAt !== undefined, {
-      app: profile.app !== undefined,
-      appProxies: listeners !== undefined,
-    });
+    const names = runNames(
+      prefix,
+      profile.processor.enabled,
+      sinkAt !== undefined,
+      { app: profile.app !== undefined, appProxies: listeners !== undefined },
+      routed?.role !== "processor" || listeners !== undefined,
+    );
     const { topics, groups } = names;
     // What the run made on the cluster and in the sink's server, for a run not to be judged.
     const dropOwn = async () => {
@@ -120,10 +121,10 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       proxies[role] = await ProxySet.create({
         toxiproxyUrl: opts.toxiproxy,
         name: names.proxy(role),
-        brokers: role === "app" ? listenerUpstreams(listeners ?? []) : cluster.brokers,
+        brokers: role === routed?.role ? listenerUpstreams(listeners ?? []) : cluster.brokers,
         listenHost: opts.proxyHost,
         portBase: opts.proxyPortBase,
-        ...(role === "app"
+        ...(role === routed?.role
           ? { listenAt: new Map((listeners ?? []).map((l) => [l.broker, l.proxy])) }
           : {}),
       });
@@ -148,7 +149,9 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       connection: describeConnection(opts.connection ?? {}),
       clients: {
         producer: KAFKAJS,
-        ...(profile.processor.enabled && !profile.app ? { processor: KAFKAJS } : {}),
+        ...(profile.processor.enabled && !profile.app
+          ? { processor: profile.client === "librdkafka" ? LIBRDKAFKA : KAFKAJS }
+          : {}),
         reader: LIBRDKAFKA,
       },
       groups,
@@ -376,18 +379,6 @@ export function topicConfigOf(profile: Profile, maxMessageBytes: number): Record
   const given = Number(config["max.message.bytes"] ?? 0);
   config["max.message.bytes"] = String(Math.max(given, maxMessageBytes));
   return config;
-}
-
-/** The brokers' app listeners as the upstreams of the run's app proxies. */
-function listenerUpstreams(listeners: AppListener[]): Broker[] {
-  return listeners.map((l) => {
-    const i = l.upstream.lastIndexOf(":");
-    return {
-      nodeId: l.broker,
-      host: l.upstream.slice(0, i),
-      port: Number(l.upstream.slice(i + 1)),
-    };
-  });
 }
 
 /** The config of the run's topic of this role (input or output). */

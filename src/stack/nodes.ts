@@ -296,3 +296,10 @@ async function replicationProxyOf(node: KafkaNode): Promise<string> {
   }
   return name;
 }
+
+/** The run's cluster is the local stack: every broker address is one of its nodes. */
+export function isLocalStack(brokers: { host: string; port: number }[]): boolean {
+  if (!localStack()) return false;
+  const local = new Set(localNodes().map((n) => n.bootstrap));
+  return brokers.length > 0 && brokers.every((b) => local.has(`${b.host}:${b.port}`));
+}
