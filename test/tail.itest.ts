@@ -9,7 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "../src/identity/headers.js";
 import { TailReader, type SeenLine } from "../src/reader/tail.js";
-import { directClient, uniqueName } from "./helpers.js";
+import { bootstrap, directClient, uniqueName } from "./helpers.js";
 
 const PARTITIONS = 3;
 const PRODUCERS = 2;
@@ -37,10 +37,9 @@ describe("tail reader", () => {
     });
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kc-tail-")), "tail.jsonl");
     const tail = await TailReader.start({
-      kafka,
+      bootstrap: bootstrap(),
       runId: prefix,
       topic,
-      groupId,
       file,
       clock: () => Date.now(),
     });

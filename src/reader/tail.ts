@@ -1,20 +1,28 @@
 import fs from "node:fs";
-import kafkajs from "kafkajs";
+import type { KafkaConsumer, Message } from "@confluentinc/kafka-javascript";
+import type { Connection } from "../clients/connection.js";
+import {
+  assignedConsumer,
+  connect,
+  disconnect,
+  partitionsOf,
+  rdError,
+} from "../clients/librdkafka.js";
 import { identityOf } from "../identity/headers.js";
+import { fieldsOf } from "./drain.js";
 
 export interface TailOptions {
-  /** A client straight to the cluster, never through the run's proxies. */
-  kafka: kafkajs.Kafka;
+  /** The cluster itself, never the run's proxies. */
+  bootstrap: string;
+  connection?: Connection;
   runId: string;
   topic: string;
-  /** Under the run's prefix; never committed to, it only exists because kafkajs needs one. */
-  groupId: string;
-  /** JSON lines, appended: one `seen` line per fetched batch with records of this run. */
+  /** JSON lines, appended: one `seen` line per partition per fetch with records of this run. */
   file: string;
   clock: () => number;
-  /** How long start() waits for the first join before it returns anyway (default 5 s). */
+  /** How long start() waits for the connection before it returns anyway (default 5 s). */
   startWaitMs?: number;
-  /** How long stop() waits for the consumer to leave before it gives up on it (default 3 s). */
+  /** How long stop() waits for the consumer to close before it gives up on it (default 3 s). */
   stopWaitMs?: number;
 }
 
@@ -23,7 +31,7 @@ export interface TailStats {
   records: number;
   /** Records of other runs, skipped. */
   foreign: number;
-  /** Consumer crashes, failed (re)starts and file errors: the tail never throws them. */
+  /** Connection and read errors and file errors: the tail never throws them. */
   errors: number;
   lastError?: string;
 }
@@ -36,23 +44,20 @@ export interface SeenLine {
   records: [number, number, number][];
 }
 
-const RESPAWN_DELAY_MS = 1000;
+const RETRY_MS = 1000;
 
 /**
- * Follows the run's input topic during the run (read_uncommitted, from the earliest offset) and
- * writes which ids it saw at which offsets: the evidence for an acked write that was visible and
- * later vanished when a leader change truncated the log. It rides out broker kills and leader
- * changes (a consumer that runs out of retries is restarted, one that dies is replaced, until
- * stop()), never throws into the run and never commits offsets. A rejoin of the group goes on
- * from where the tail was, not from the earliest offset again. One write per fetched batch.
+ * Follows the run's input topic during the run (librdkafka, read_uncommitted, every partition
+ * from the earliest offset, no group) and writes which ids it saw at which offsets: the evidence
+ * for an acked write that was visible and later vanished when a leader change truncated the log.
+ * librdkafka rides out broker kills and leader changes by itself; a tail that cannot connect
+ * tries again until stop(). It never throws into the run and never commits.
  */
 export class TailReader {
   private readonly out: fs.WriteStream;
   private readonly stats: TailStats = { records: 0, foreign: 0, errors: 0 };
-  /** The next offset to read per partition: where a consumer goes on after a rejoin. */
-  private readonly next = new Map<number, number>();
-  private consumer?: kafkajs.Consumer;
-  private respawnTimer?: NodeJS.Timeout;
+  private consumer?: KafkaConsumer;
+  private loop?: Promise<void>;
   private stopping = false;
   private closed = false;
 
@@ -67,8 +72,11 @@ export class TailReader {
   static async start(opts: TailOptions): Promise<TailReader> {
     const tail = new TailReader(opts);
     let timer: NodeJS.Timeout | undefined;
+    let started: () => void = () => {};
+    const ready = new Promise<void>((resolve) => (started = resolve));
+    tail.loop = tail.follow(started);
     await Promise.race([
-      tail.spawn(),
+      ready,
       new Promise<void>((resolve) => (timer = setTimeout(resolve, opts.startWaitMs ?? 5000))),
     ]);
     clearTimeout(timer);
@@ -80,20 +88,13 @@ export class TailReader {
     return { ...this.stats };
   }
 
-  /** Leaves the group (bounded in time, even with a broker down or paused) and flushes the file. */
+  /** Stops reading (bounded in time, even with a broker down or paused) and flushes the file. */
   async stop(): Promise<TailStats> {
     this.stopping = true;
-    clearTimeout(this.respawnTimer);
-    const consumer = this.consumer;
-    this.consumer = undefined;
     const wait = this.opts.stopWaitMs ?? 3000;
-    if (consumer) {
-      await bounded(
-        consumer.disconnect().catch((e: unknown) => this.fail(e)),
-        wait,
-        () => this.fail(new Error(`the tail consumer did not leave within ${wait} ms`)),
-      );
-    }
+    await bounded(this.loop ?? Promise.resolve(), wait, () =>
+      this.fail(new Error(`the tail consumer did not stop within ${wait} ms`)),
+    );
     this.closed = true;
     await bounded(new Promise<void>((resolve) => this.out.end(resolve)), wait, () =>
       this.fail(new Error(`${this.opts.file} was not flushed within ${wait} ms`)),
@@ -101,88 +102,52 @@ export class TailReader {
     return this.progress();
   }
 
-  private async spawn(): Promise<void> {
-    if (this.stopping) return;
-    const consumer = this.opts.kafka.consumer({
-      groupId: this.opts.groupId,
-      readUncommitted: true,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1000,
-      maxWaitTimeInMs: 500,
-      // Faults make brokers vanish for longer than a retry budget: a consumer whose retries run
-      // out is restarted by kafkajs until stop(), and one it gives up on is replaced here. The
-      // budget itself stays finite so that a retry loop left running by a disconnect ends.
-      retry: {
-        retries: 10,
-        initialRetryTime: 100,
-        maxRetryTime: 1000,
-        restartOnFailure: async () => !this.stopping,
-      },
-    });
-    this.consumer = consumer;
-    const { CRASH, GROUP_JOIN, END_BATCH_PROCESS } = consumer.events;
-    consumer.on(CRASH, ({ payload }) => {
-      this.fail(payload.error);
-      if (!payload.restart) this.respawn(consumer);
-    });
-    // Nothing is committed, so a rejoined member would start again from the earliest offset.
-    consumer.on(GROUP_JOIN, () => {
-      for (const [partition, offset] of this.next) {
-        try {
-          consumer.seek({ topic: this.opts.topic, partition, offset: String(offset) });
-        } catch (e) {
-          this.fail(e);
-        }
-      }
-    });
-    // Also fired for a batch of only aborted records or markers, which never reaches eachBatch.
-    consumer.on(END_BATCH_PROCESS, ({ payload }) => {
-      const p = payload as { partition: number; lastOffset: string };
-      this.next.set(p.partition, Number(p.lastOffset) + 1);
-    });
-    try {
-      await consumer.connect();
-      if (this.stopping) return await consumer.disconnect();
-      await consumer.subscribe({ topic: this.opts.topic, fromBeginning: true });
-      if (this.stopping) return await consumer.disconnect();
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => this.record(batch),
+  /** Connects (again, until stop()), assigns every partition and reads until stop(). */
+  private async follow(started: () => void): Promise<void> {
+    while (!this.stopping) {
+      const consumer = assignedConsumer(this.opts.bootstrap, this.opts.connection, {
+        "isolation.level": "read_uncommitted",
+        "fetch.wait.max.ms": 200,
       });
-      // stop() came while the consumer was joining: it may not have stopped it
-      if (this.stopping) await consumer.disconnect();
-    } catch (e) {
-      this.fail(e);
-      this.respawn(consumer);
+      this.consumer = consumer;
+      try {
+        await connect(consumer, 5000);
+        const partitions = await partitionsOf(consumer, this.opts.topic, 5000);
+        consumer.assign(
+          partitions.map((partition) => ({ topic: this.opts.topic, partition, offset: -2 })),
+        );
+        consumer.setDefaultConsumeTimeout(200);
+        started();
+        while (!this.stopping) this.record(await consumeBatch(consumer));
+      } catch (e) {
+        this.fail(e);
+        if (!this.stopping) await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      } finally {
+        await disconnect(consumer).catch((e: unknown) => this.fail(e));
+      }
     }
   }
 
-  /** Replaces a consumer that will not come back by itself. */
-  private respawn(dead: kafkajs.Consumer): void {
-    if (this.stopping || this.consumer !== dead) return;
-    this.consumer = undefined;
-    void dead.disconnect().catch(() => {});
-    this.respawnTimer = setTimeout(() => void this.spawn(), RESPAWN_DELAY_MS);
-  }
-
-  private record(batch: kafkajs.Batch): void {
-    if (this.closed) return;
+  private record(messages: Message[]): void {
+    if (this.closed || messages.length === 0) return;
     try {
-      const records: SeenLine["records"] = [];
-      for (const m of batch.messages) {
-        const { runId, producer, seq } = identityOf(m);
-        if (runId !== this.opts.runId) this.stats.foreign += 1;
-        else records.push([Number(m.offset), producer, seq]);
+      const byPartition = new Map<number, SeenLine["records"]>();
+      for (const m of messages) {
+        const { runId, producer, seq } = identityOf(fieldsOf(m));
+        if (runId !== this.opts.runId) {
+          this.stats.foreign += 1;
+          continue;
+        }
+        const list = byPartition.get(m.partition) ?? [];
+        list.push([m.offset, producer, seq]);
+        byPartition.set(m.partition, list);
       }
-      if (records.length === 0) return;
-      this.stats.records += records.length;
-      const line: SeenLine = {
-        type: "seen",
-        time: this.opts.clock(),
-        partition: batch.partition,
-        records,
-      };
-      this.out.write(`${JSON.stringify(line)}\n`);
+      const time = this.opts.clock();
+      for (const [partition, records] of byPartition) {
+        this.stats.records += records.length;
+        const line: SeenLine = { type: "seen", time, partition, records };
+        this.out.write(`${JSON.stringify(line)}\n`);
+      }
     } catch (e) {
       this.fail(e);
     }
@@ -192,6 +157,12 @@ export class TailReader {
     this.stats.errors += 1;
     this.stats.lastError = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   }
+}
+
+function consumeBatch(consumer: KafkaConsumer): Promise<Message[]> {
+  return new Promise((resolve, reject) =>
+    consumer.consume(5000, (err, messages) => (err ? reject(rdError(err)) : resolve(messages))),
+  );
 }
 
 /** Waits for `work`, but no longer than `ms`; `late` is called when it gave up. */

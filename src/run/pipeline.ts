@@ -420,10 +420,10 @@ async function startTail(
   const replicated = info.profile.workload.replicationFactor > 1;
   if (info.profile.producer.acks === 0 || (!brokerFaults && !replicated)) return undefined;
   return TailReader.start({
-    kafka: ctx.direct,
+    bootstrap: info.bootstrap,
+    ...(ctx.opts.connection ? { connection: ctx.opts.connection } : {}),
     runId: info.runId,
     topic: info.topics.input,
-    groupId: `${info.prefix}-tail`,
     file: runFiles(ctx.dir).tail,
     clock,
   });
