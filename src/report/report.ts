@@ -8,7 +8,25 @@ import type {
   UnconfirmedSummary,
 } from "../reconcile/reconcile.js";
 import type { HopResult, Judgement, Violation } from "../reconcile/verdict.js";
-import type { Clients, RunInfo } from "../run/run-dir.js";
+import type { Claim } from "../reconcile/claims.js";
+
+/** Which client library did what: a finding about a client names it. */
+export interface Clients {
+  producer: string;
+  /** the built-in processor's; absent for a producer-only run or the user's own app */
+  processor?: string;
+  /** the reader of record: the final drains and the tail */
+  reader: string;
+}
+
+/** What the report says about the run besides what the reconciler found. */
+export interface RunFacts {
+  runId: string;
+  profile: { name: string; claims: Claim };
+  seed: number;
+  startedAt: string;
+  clients?: Clients;
+}
 
 /** The JSON report (design.md): one object per run. */
 export interface Report {
@@ -46,7 +64,7 @@ export interface Report {
 }
 
 export function buildReport(
-  info: RunInfo,
+  info: RunFacts,
   rec: Reconciliation,
   judgement: Judgement,
   warnings: string[] = [],
@@ -93,7 +111,7 @@ export function buildReport(
 }
 
 /** Aborted reads at broker → consumer are a finding about the consumer's client: name it. */
-function consumerAbortWarnings(info: RunInfo, judgement: Judgement): string[] {
+function consumerAbortWarnings(info: RunFacts, judgement: Judgement): string[] {
   const hop = judgement.hops.find((h) => h.name === "broker-consumer");
   if (!hop || hop.abortedReads === 0) return [];
   const client = info.clients?.processor ?? "the processor's client";
@@ -109,7 +127,7 @@ function consumerAbortWarnings(info: RunInfo, judgement: Judgement): string[] {
  * Unacked loss passes the acked rule, but a pipeline claiming more than at-most-once only
  * keeps its promise if the application resends what the client gave up on; say so.
  */
-function unackedLossWarnings(info: RunInfo, judgement: Judgement): string[] {
+function unackedLossWarnings(info: RunFacts, judgement: Judgement): string[] {
   if (info.profile.claims === "at-most-once") return [];
   return judgement.hops
     .filter((h) => h.lostUnacked > 0 && h.allowed.loss !== "none")

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.js";
 import type { Profile } from "../profiles/schema.js";
+import type { Clients } from "../report/report.js";
 import type { SinkConfig } from "../sinks/index.js";
 
 /** What a run directory's run.json holds: everything `reconcile` needs besides the two logs. */
@@ -22,15 +23,6 @@ export interface RunInfo {
   clients?: Clients;
   /** whether TLS / SASL were used, without secrets (reconcile needs the same flags again) */
   connection?: Record<string, unknown>;
-}
-
-/** Which client library did what: a finding about a client names it. */
-export interface Clients {
-  producer: string;
-  /** the built-in processor's; absent for a producer-only run or the user's own app */
-  processor?: string;
-  /** the reader of record: the final drains and the tail */
-  reader: string;
 }
 
 export const runFiles = (dir: string) => ({
