@@ -1,64 +1,20 @@
 import { mulberry32 } from "../random.js";
 import type { ProcessedEvent } from "../history/events.js";
 import { HistoryWriter } from "../history/writer.js";
-import type { ClientName, Profile } from "../profiles/schema.js";
-import type { Route } from "../clients/kafkajs.js";
-import { connectionFromWorkerEnv } from "../clients/connection.js";
-import type {
-  BatchControl,
-  EngineProducer,
-  InputRecord,
-  OutputRecord,
-  ProcessorEngine,
-  Written,
-} from "./engine.js";
-import { kafkajsEngine } from "./kafkajs.js";
-import { librdkafkaEngine } from "./librdkafka.js";
-import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ, identityOf } from "../identity/headers.js";
-import { errorText } from "../errors.js";
+import type { BatchControl, EngineProducer, InputRecord, ProcessorEngine } from "./engine.js";
+import { engineOf, EXIT_RESTART, type WorkerConfig, type WorkerMessage } from "./config.js";
 import {
-  openSink,
-  SINK_URL_ENV,
-  type Sink,
-  type SinkConfig,
-  type SinkRow,
-} from "../sinks/index.js";
+  identityPair,
+  nextOffset,
+  outputMessages,
+  outputRanges,
+  sinkLocated,
+  sinkRow,
+} from "./records.js";
+import { errorText } from "../errors.js";
+import { openSink, type Sink } from "../sinks/index.js";
 
-/** Everything a worker process needs; passed as JSON by the pool. */
-export interface WorkerConfig {
-  /** "<slot>.<incarnation>" */
-  worker: string;
-  slot: number;
-  runId: string;
-  brokers: string[];
-  route: [string, { host: string; port: number }][];
-  inputTopic: string;
-  /** where the processed records go: an output topic, or (sink set) an external sink */
-  outputTopic?: string;
-  /** the location of a postgres sink comes from the environment (SINK_URL_ENV), not this file */
-  sink?: SinkConfig;
-  groupId: string;
-  transactionalId: string;
-  /** the client library the worker runs on */
-  client: ClientName;
-  settings: Profile["processor"];
-  requestTimeoutMs: number;
-  historyFile: string;
-  /** epoch ms the run started, so history times line up with the run's */
-  runStartedAt: number;
-  /** crash this incarnation with SIGKILL at `point` once it has processed `after` messages */
-  crash?: { point: string; after: number };
-  seed: number;
-}
-
-/** Messages a worker sends its pool over IPC. */
-export type WorkerMessage =
-  | { type: "joined" }
-  | { type: "batch"; partition: number; lastOffset: number; processed: number }
-  | { type: "fatal"; error: string };
-
-/** Exit code of a worker that stopped itself after an error it cannot recover from in place. */
-export const EXIT_RESTART = 75;
+export { EXIT_RESTART, type WorkerConfig, type WorkerMessage } from "./config.js";
 
 type Chunk = InputRecord[];
 
@@ -386,71 +342,4 @@ interface Outcome {
   /** the identities that took effect, when not the whole chunk (an atomic sink's skips) */
   items?: [number, number][];
   error?: string;
-}
-
-function identityPair(m: InputRecord): [number, number] {
-  const { producer, seq } = identityOf(m);
-  return [producer, seq];
-}
-
-/** The sink's location, from the environment for postgres (never written to disk). */
-function sinkLocated(sink: SinkConfig): SinkConfig {
-  const url = sink.type === "postgres" ? process.env[SINK_URL_ENV] : undefined;
-  return url ? { ...sink, location: url } : sink;
-}
-
-function sinkRow(partition: number, m: InputRecord, worker: string): SinkRow {
-  const { producer, seq } = identityOf(m);
-  return { producer, seq, partition, offset: Number(m.offset), worker, payload: m.value };
-}
-
-/** The output record keeps the input's identity; it goes to the same partition number. */
-function outputMessages(partition: number, chunk: Chunk, worker: string): OutputRecord[] {
-  return chunk.map((m) => ({
-    key: m.key,
-    value: m.value,
-    partition,
-    headers: {
-      [HEADER_RUN]: String(m.headers?.[HEADER_RUN] ?? ""),
-      [HEADER_PRODUCER]: String(m.headers?.[HEADER_PRODUCER] ?? ""),
-      [HEADER_SEQ]: String(m.headers?.[HEADER_SEQ] ?? ""),
-      "kc-worker": worker,
-    },
-  }));
-}
-
-function outputRanges(
-  meta: Written[],
-  count: number,
-): Record<string, [number, number]> | undefined {
-  const first = meta[0];
-  if (!first || first.baseOffset === undefined) return undefined;
-  return { [first.partition]: [Number(first.baseOffset), count] };
-}
-
-/** The worker's client library, connected the way that library can be routed. */
-function engineOf(config: WorkerConfig): ProcessorEngine {
-  const s = config.settings;
-  const settings = {
-    clientId: `${config.groupId}-${config.worker}`,
-    brokers: config.brokers,
-    inputTopic: config.inputTopic,
-    groupId: config.groupId,
-    transactionalId: config.transactionalId,
-    requestTimeoutMs: config.requestTimeoutMs,
-    sessionTimeoutMs: s.sessionTimeoutMs,
-    heartbeatIntervalMs: s.heartbeatIntervalMs,
-    readCommitted: s.isolation === "read_committed",
-    autoCommitIntervalMs: s.commit === "auto" ? s.autoCommitIntervalMs : null,
-    batchSize: s.batchSize,
-  };
-  const connection = connectionFromWorkerEnv();
-  return config.client === "librdkafka"
-    ? librdkafkaEngine(settings, connection)
-    : kafkajsEngine(settings, new Map(config.route) as Route, connection);
-}
-
-/** The offset after a chunk's last record: where a consumer that handled it goes on. */
-function nextOffset(chunk: Chunk): string {
-  return String(Number(chunk[chunk.length - 1]!.offset) + 1);
 }

@@ -15,30 +15,13 @@ import {
 import { CLAIMS, claimChecks, type Claim } from "../reconcile/claims.js";
 import type { FaultProblem } from "../faults/kind.js";
 import { kindOf } from "../faults/kinds.js";
-import { durationMs, FaultSpecError, toFault, type Fault } from "../faults/spec.js";
+import { FaultSpecError, toFault, type Fault } from "../faults/spec.js";
+import { app, appListener, appProblems, type AppSettings } from "./app.js";
+import { duration, strictObject, whole } from "./fields.js";
+
+export type { AppSettings, IdentityMode } from "./app.js";
 
 export { CLAIMS, type Claim } from "../reconcile/claims.js";
-
-/** z.strictObject whose unknown-key error lists the allowed keys. */
-function strictObject<Shape extends z.ZodRawShape>(shape: Shape) {
-  const allowed = Object.keys(shape).join(", ");
-  return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === "unrecognized_keys" ? `unknown field; allowed: ${allowed}` : undefined,
-  });
-}
-
-function whole(min: number) {
-  return z.number().int().min(min);
-}
-
-/** A duration such as `30s` or a number of ms → ms (> 0). */
-const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const ms = durationMs(value);
-  if (ms !== undefined && ms > 0) return ms;
-  ctx.addIssue({ code: "custom", message: `expected a duration such as 30s, got "${value}"` });
-  return z.NEVER;
-});
 
 /** A fault spec string or object (see faults/spec.ts); the issue path ends at the bad key. */
 const fault = z.unknown().transform((value, ctx): Fault => {
@@ -267,71 +250,6 @@ export function faultProblem(
   });
 }
 
-const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, "expected host:port, e.g. 127.0.0.1:19092");
-
-/** How the app signals that it is ready: a line of its output, a TCP port it opens, or a delay. */
-const ready = z.union([
-  strictObject({ log: z.string().min(1, "expected a regular expression such as RUNNING") }),
-  /** instance i listens on port + i */
-  strictObject({ port: whole(1).max(65535) }),
-  strictObject({ delay: duration }),
-]);
-
-/**
- * Where the run's identity travels through the app: the input's kc-* headers copied to the
- * output (default), the key ("<producer>:<seq>"), or a field of a JSON value (a dot path).
- */
-const identity = z.union([z.enum(["headers", "key"]), strictObject({ value: z.string().min(1) })]);
-
-export type IdentityMode = z.output<typeof identity>;
-
-/**
- * One extra broker listener per broker, advertised at a proxy address: the app bootstraps at
- * the proxies and reaches every broker only through them (network faults with role app).
- */
-const appListener = strictObject({
-  broker: whole(0),
-  /** the address the broker advertises on this listener; the run's proxy listens here */
-  proxy: hostPort,
-  /** the broker's own address of that listener, where the proxy forwards to */
-  upstream: hostPort,
-});
-
-/**
- * The user's own program as the processor stage: the tool starts `instances` copies with the
- * run's topics, group and sink in their environment (KAFKA_CHAOS_*), crashes, stops or pauses
- * them as the faults say, and judges what they wrote.
- */
-const app = strictObject({
-  command: z.array(z.string().min(1)).min(1, "expected the program and its arguments"),
-  /** working directory; relative to the profile file's directory */
-  cwd: z.string().min(1).optional(),
-  env: z
-    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
-    .default({}),
-  instances: whole(1).max(8).default(1),
-  ready: ready.default({ delay: 2000 }),
-  /** longest wait for an instance to become ready */
-  readyTimeout: duration.default(60_000),
-  /** longest wait, once the input is produced, for the app's group to commit every offset */
-  catchUpTimeout: duration.default(120_000),
-  /** SIGTERM, then SIGKILL after this long */
-  stopTimeout: duration.default(10_000),
-  /** ms a crashed or stopped instance stays down, unless the fault says `restart` */
-  restartDelay: duration.default(1000),
-  identity: identity.default("headers"),
-  listeners: z.array(appListener).min(1).optional(),
-  /** a sink app (sink.type postgres): how its table is made and read back */
-  sink: strictObject({
-    /** statements run before the app starts; {table} is the run's table */
-    setup: z.array(z.string().min(1)).default([]),
-    /** lists one row per row the app wrote: an `id` column "<producer>:<seq>", or producer and seq */
-    query: z.string().min(1),
-  }).optional(),
-});
-
-export type AppSettings = z.output<typeof app>;
-
 /** One check the claim implies, loosened on purpose: it shows in every output of the run. */
 const relaxation = strictObject({
   hop: z.enum(HOPS),
@@ -420,43 +338,6 @@ function sinkProblems(p: ProcessorSettings, s: SinkSettings) {
     ];
   }
   return [];
-}
-
-/** An app is the processor stage; a sink app needs postgres and says how to read its rows. */
-function appProblems(profile: {
-  processor: ProcessorSettings;
-  sink: SinkSettings;
-  app?: AppSettings;
-}) {
-  const issue = (path: (string | number)[], message: string) =>
-    ({ code: "custom", path, message }) as const;
-  const { app: a, sink: s } = profile;
-  const problems = [];
-  if (!profile.processor.enabled) {
-    problems.push(
-      issue(["processor", "enabled"], "must not be false with app (the app is the processor)"),
-    );
-  }
-  if (s.type === "sqlite") {
-    problems.push(
-      issue(
-        ["sink", "type"],
-        "an app writes to postgres (sink.type postgres) or to the output topic",
-      ),
-    );
-  }
-  if (s.type === "postgres" && !a?.sink) {
-    problems.push(
-      issue(
-        ["app", "sink"],
-        "required with sink.type postgres: the query that lists the ids the app wrote",
-      ),
-    );
-  }
-  if (s.type === "none" && a?.sink) {
-    problems.push(issue(["app", "sink"], "only with sink.type postgres"));
-  }
-  return problems;
 }
 
 /** The hops a pipeline does not have, with why, for `expect` entries that name them. */
