@@ -93,7 +93,7 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option("--messages <n>", "messages to send (overrides the profile)", wholeNumber("--messages"))
     .option(
       "--client <name>",
-      "client library of the processor: kafkajs or librdkafka (overrides the profile)",
+      "client library of the producer and processor: kafkajs or librdkafka (overrides the profile)",
     )
     .option("--duration <time>", "stop sending after this long, e.g. 30s")
     .option("--seed <n>", "seed of the fault schedule, to repeat a run", wholeNumber("--seed"))

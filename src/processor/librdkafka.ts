@@ -32,7 +32,7 @@ export function librdkafkaEngine(
   const consumer = kafka.consumer({
     "group.id": s.groupId,
     // librdkafka's own errors only (the KafkaJS-style layer logs at INFO by default)
-    "log_level": 3,
+    log_level: 3,
     "isolation.level": s.readCommitted ? "read_committed" : "read_uncommitted",
     "enable.auto.commit": s.autoCommitIntervalMs !== null,
     ...(s.autoCommitIntervalMs !== null
@@ -77,7 +77,7 @@ export function librdkafkaEngine(
       consumer.seek({ topic: s.inputTopic, partition, offset: String(offset) }),
     async producer(transactional) {
       const producer = kafka.producer({
-        "log_level": 3,
+        log_level: 3,
         "enable.idempotence": transactional,
         acks: -1,
         "linger.ms": 5,

@@ -9,6 +9,9 @@ import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "../identity/headers.js"
 import { inputKeyValue, type IdentityMode } from "../identity/identity.js";
 import { RefusalWatch } from "./outcome.js";
 import { ProducerClient, type SendResult } from "./kafkajs.js";
+import { RdProducerClient } from "./librdkafka.js";
+import type { ClientName } from "../profiles/schema.js";
+import type { Connection } from "../clients/connection.js";
 import type { Fate, InDoubt } from "../reader/fate.js";
 
 export interface Progress {
@@ -19,7 +22,12 @@ export interface Progress {
 }
 
 export interface ProducerOptions {
+  /** the client library: kafkajs (through `kafka`) or librdkafka (at `brokers`) */
+  client?: ClientName;
   kafka: kafkajs.Kafka;
+  /** librdkafka: where it bootstraps (the producer's listener proxies, or the cluster) */
+  brokers?: string[];
+  connection?: Connection;
   runId: string;
   topic: string;
   /** Logical producer id stamped in every message; seqs run 0…messages-1 for it. */
@@ -50,7 +58,10 @@ export interface ProducerOptions {
  */
 export async function runProducer(opts: ProducerOptions): Promise<void> {
   const plan = new PartitionPlan(opts.workload.partitions, opts.workload.keys, opts.producerId);
-  const client = new ProducerClient(opts, plan);
+  const client: ProducerEngine =
+    opts.client === "librdkafka"
+      ? new RdProducerClient(opts, plan)
+      : new ProducerClient(opts, plan);
   const refusals = opts.refusals ?? new RefusalWatch();
   const payload = Buffer.alloc(opts.workload.messageSize, "x");
   const perBatch = messagesPerBatch(opts.settings, opts.workload.messageSize);
@@ -90,7 +101,27 @@ export async function runProducer(opts: ProducerOptions): Promise<void> {
 export interface Batch {
   from: number;
   to: number;
-  messages: kafkajs.Message[];
+  messages: OutgoingMessage[];
+}
+
+/** A record as the producer builds it, for any client library. */
+export interface OutgoingMessage {
+  key: string | null;
+  /** placed by the producer, so it knows which partitions a response must acknowledge */
+  partition: number;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/** What a client library does for the send loop. */
+interface ProducerEngine {
+  send(from: number, to: number, messages: OutgoingMessage[]): Promise<SendResult>;
+  /** one result per batch, in order (batches as `more` grew them) */
+  sendTransactionally(
+    batches: Batch[],
+    more: () => Promise<Batch | undefined>,
+  ): Promise<SendResult[]>;
+  close(): Promise<void>;
 }
 
 /**
@@ -102,7 +133,7 @@ export interface Batch {
  */
 async function sendTransaction(
   opts: ProducerOptions,
-  client: ProducerClient,
+  client: ProducerEngine,
   first: Batch,
   invoke: (from: number) => Promise<Batch | undefined>,
   txn: number,
@@ -183,10 +214,10 @@ function buildMessages(
   from: number,
   to: number,
   payload: Buffer,
-): kafkajs.Message[] {
+): OutgoingMessage[] {
   const producer = String(opts.producerId);
   const identity = opts.identity ?? "headers";
-  const messages: kafkajs.Message[] = new Array(to - from + 1);
+  const messages: OutgoingMessage[] = new Array(to - from + 1);
   for (let seq = from; seq <= to; seq += 1) {
     const { key, value } = inputKeyValue(identity, opts.producerId, seq, plan.key(seq), payload);
     messages[seq - from] = {

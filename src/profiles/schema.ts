@@ -271,13 +271,16 @@ export const profileSchema = strictObject({
   processor: processor.prefault({}),
   sink: sink.prefault({}),
   brokers: brokers.optional(),
-  /** the client library of the built-in processor (the producer runs on kafkajs) */
+  /** the client library of the built-in producer and processor */
   client: z.enum(CLIENTS).default("kafkajs"),
   /**
-   * broker listeners advertised at proxy addresses, for a librdkafka processor under network
-   * faults (it has no socket factory); the local stack has them
+   * per role, broker listeners advertised at proxy addresses, for the librdkafka engine under
+   * network faults (it has no socket factory); the local stack has them
    */
-  listeners: z.array(appListener).min(1).optional(),
+  listeners: strictObject({
+    producer: z.array(appListener).min(1).optional(),
+    processor: z.array(appListener).min(1).optional(),
+  }).optional(),
   /** the user's own program in place of the built-in processor */
   app: app.optional(),
   faults: z.array(fault).default([]),

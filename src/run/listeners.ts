@@ -1,49 +1,66 @@
 import { UsageError } from "../errors.js";
 import { kindOf } from "../faults/kinds.js";
+import type { ClientRole } from "../faults/ports.js";
 import type { Broker } from "../faults/proxies.js";
 import type { ScheduledFault } from "../faults/schedule.js";
 import type { AppSettings, Profile } from "../profiles/schema.js";
-import { isLocalStack, localAppListeners } from "../stack/nodes.js";
+import { isLocalStack, localListeners } from "../stack/nodes.js";
 
 export type Listener = NonNullable<AppSettings["listeners"]>[number];
 
-/** The clients that only brokers can route through proxies, and the listeners they go by. */
-export interface Routed {
-  role: "app" | "processor";
-  /** undefined when no network fault hits the role: its clients then connect directly */
-  listeners?: Listener[];
-}
-
 /**
- * A client without kafkajs's socket factory (the user's app in any language, the librdkafka
- * engine) can only be routed through proxies by the brokers themselves: each advertises an
- * extra listener at the address of its proxy. Which role needs them, and the listeners when a
- * network fault hits that role: the profile's, else the local stack's.
+ * role → the listeners its clients go through, for the roles whose clients only brokers can
+ * route (the user's app in any language, the librdkafka engine: no socket factory). Each broker
+ * advertises an extra listener at the address of the role's proxy. Undefined for such a role
+ * that no network fault hits: its clients connect to the cluster directly.
  */
+export type Routing = Map<ClientRole, Listener[] | undefined>;
+
+/** The routed roles of a run and, where a network fault hits one, its listeners. */
 export function routedListeners(
   profile: Profile,
   schedule: ScheduledFault[],
   brokers: Broker[],
-): Routed | undefined {
-  const role = profile.app
-    ? "app"
-    : profile.processor.enabled && profile.client === "librdkafka"
-      ? "processor"
-      : undefined;
-  if (!role) return undefined;
+): Routing {
+  const routing: Routing = new Map();
+  const librdkafka = profile.client === "librdkafka";
+  if (profile.app) routing.set("app", listenersOf("app", profile, schedule, brokers));
+  else if (profile.processor.enabled && librdkafka) {
+    routing.set("processor", listenersOf("processor", profile, schedule, brokers));
+  }
+  if (librdkafka) routing.set("producer", listenersOf("producer", profile, schedule, brokers));
+  return routing;
+}
+
+/** The roles that get proxies: every role a run has, but a routed one only with listeners. */
+export function proxiedRoles(profile: Profile, routing: Routing): ClientRole[] {
+  const roles: ClientRole[] = ["producer"];
+  if (profile.app) roles.push("app");
+  else if (profile.processor.enabled) roles.push("processor");
+  return roles.filter((role) => !routing.has(role) || routing.get(role) !== undefined);
+}
+
+function listenersOf(
+  role: ClientRole,
+  profile: Profile,
+  schedule: ScheduledFault[],
+  brokers: Broker[],
+): Listener[] | undefined {
   const hit = schedule.find(
     (f) =>
       kindOf(f.fault.type).family === "network" &&
       "role" in f.fault &&
       (f.fault.role === role || f.fault.role === "all"),
   );
-  if (!hit) return { role };
-  const given = profile.app?.listeners ?? profile.listeners;
-  const listeners = given ?? (isLocalStack(brokers) ? localAppListeners() : []);
-  const field = profile.app ? "app.listeners" : "listeners";
+  if (!hit) return undefined;
+  const given = role === "app" ? profile.app?.listeners : profile.listeners?.[role];
+  const local = role === "producer" ? "producer" : "app";
+  const listeners = given ?? (isLocalStack(brokers) ? localListeners(local) : []);
+  const field = role === "app" ? "app.listeners" : `listeners.${role}`;
+  const who = role === "app" ? "the app" : `the librdkafka ${role}`;
   if (listeners.length === 0) {
     throw new UsageError(
-      `--fault ${hit.label}: a network fault on the ${role === "app" ? "app" : "librdkafka processor"} needs one extra listener per broker advertised at a proxy address (${field}; the local stack has them once restarted with \`npm run stack:down && npm run stack:up\`)${role === "app" ? "; crash-app, stop-app and pause-app need none" : ""}`,
+      `--fault ${hit.label}: a network fault on ${who} needs one extra listener per broker advertised at a proxy address (${field}; the local stack has them once restarted with \`npm run stack:down && npm run stack:up\`)${role === "app" ? "; crash-app, stop-app and pause-app need none" : ""}`,
     );
   }
   const ids = new Set(listeners.map((l) => l.broker));
@@ -51,7 +68,7 @@ export function routedListeners(
   if (missing.length > 0) {
     throw new UsageError(`${field}: none for ${missing.join(", ")}; give one per broker`);
   }
-  return { role, listeners };
+  return listeners;
 }
 
 /** The brokers' listeners as the upstreams of the role's proxies. */

@@ -361,11 +361,16 @@ async function produce(
   const { info, direct } = ctx;
   const { profile } = info;
   const proxies = ctx.proxies.producer;
-  if (!proxies) throw new Error("no producer proxies");
+  const librdkafka = profile.client === "librdkafka";
+  if (!proxies && !librdkafka) throw new Error("no producer proxies");
+  // librdkafka goes where the brokers' producer listeners point (their proxies), or straight in.
+  const rdBrokers = proxies
+    ? [...proxies.route().values()].map((a) => `${a.host}:${a.port}`)
+    : info.bootstrap.split(",").map((b) => b.trim());
   const client = {
     clientId: `${info.prefix}-producer`,
-    brokers: proxies.brokers.map((b) => `${b.host}:${b.port}`),
-    route: proxies.route(),
+    brokers: proxies ? proxies.brokers.map((b) => `${b.host}:${b.port}`) : rdBrokers,
+    ...(proxies ? { route: proxies.route() } : {}),
     requestTimeoutMs: profile.producer.requestTimeoutMs,
     retries: profile.producer.retries,
     connection: ctx.opts.connection,
@@ -373,12 +378,16 @@ async function produce(
   const kafka = kafkaClient(client);
   const producers = profile.workload.producers;
   const share = Math.ceil(profile.workload.messages / producers);
-  const run = profile.workload.producerThreads
-    ? (all: Parameters<typeof runProducers>[0]) => runProducerThreads(all, client)
-    : runProducers;
+  const run =
+    profile.workload.producerThreads && !librdkafka
+      ? (all: Parameters<typeof runProducers>[0]) => runProducerThreads(all, client)
+      : runProducers;
   await run(
     Array.from({ length: producers }, (_, producerId) => ({
+      client: profile.client,
       kafka,
+      brokers: rdBrokers,
+      ...(ctx.opts.connection ? { connection: ctx.opts.connection } : {}),
       runId: info.runId,
       topic: info.topics.input,
       producerId,

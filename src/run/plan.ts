@@ -5,7 +5,7 @@ import { Cluster } from "./cluster.js";
 import { runNames } from "./run-dir.js";
 import { checkSizes, type RunSizes } from "../producer/batches.js";
 import { brokerAccess, type BrokerAccess } from "./brokers.js";
-import { routedListeners, type Routed } from "./listeners.js";
+import { proxiedRoles, routedListeners, type Routing } from "./listeners.js";
 import {
   checkTargets,
   directClient,
@@ -40,12 +40,12 @@ export async function planRun(
   const brokers = cluster.brokers;
   let sizes: RunSizes;
   let access: BrokerAccess;
-  let routed: Routed | undefined;
+  let routing: Routing;
   try {
     // The same refusals as a real run, so a plan that prints is a run that can start.
     checkTargets(schedule, cluster);
     access = brokerAccess(profile, schedule, brokers);
-    routed = routedListeners(profile, schedule, brokers);
+    routing = routedListeners(profile, schedule, brokers);
     await cluster.assertPrefixFree(prefix);
     sizes = checkSizes(profile, await cluster.requestLimit(), hasOutputTopic(profile));
   } finally {
@@ -55,11 +55,8 @@ export async function planRun(
     prefix,
     profile.processor.enabled,
     toSink,
-    {
-      app: profile.app !== undefined,
-      appProxies: routed?.listeners !== undefined,
-    },
-    routed?.role !== "processor" || routed.listeners !== undefined,
+    profile.app !== undefined,
+    proxiedRoles(profile, routing),
   );
   const w = profile.workload;
   const lines = [
@@ -82,11 +79,13 @@ export async function planRun(
     ...loadLines(profile),
     `Toxiproxy proxies at ${opts.toxiproxy}, listening on ${opts.proxyHost ?? "127.0.0.1"} from port ${opts.proxyPortBase ?? 21000} (removed after the run):`,
     ...names.roles.flatMap((role) =>
-      role === routed?.role
-        ? (routed.listeners ?? []).map(
-            (l) =>
-              `  ${names.proxy(role)}-b${l.broker} at ${l.proxy} → ${l.upstream} (${role} listener)`,
-          )
+      routing.get(role)
+        ? routing
+            .get(role)!
+            .map(
+              (l) =>
+                `  ${names.proxy(role)}-b${l.broker} at ${l.proxy} → ${l.upstream} (${role} listener)`,
+            )
         : brokers.map((b) => `  ${names.proxy(role)}-b${b.nodeId} → ${b.host}:${b.port}`),
     ),
     "fault schedule:",

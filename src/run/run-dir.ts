@@ -69,20 +69,19 @@ export function runNames(
   prefix: string,
   withProcessor: boolean,
   toSink = false,
-  app: { app: boolean; appProxies: boolean } = { app: false, appProxies: false },
-  processorProxies = true,
+  app = false,
+  roles: ("producer" | "processor" | "app")[] = withProcessor
+    ? ["producer", "processor"]
+    : ["producer"],
 ) {
   const withOutput = withProcessor && !toSink;
-  const roles: ("producer" | "processor" | "app")[] = ["producer"];
-  if (app.app ? app.appProxies : withProcessor && processorProxies)
-    roles.push(app.app ? "app" : "processor");
   return {
     topics: {
       input: `${prefix}-input`,
       ...(withOutput ? { output: `${prefix}-output` } : {}),
     },
     groups: [`${prefix}-drain`, `${prefix}-resolve`, `${prefix}-processor`, `${prefix}-tail`]
-      .concat(app.app ? [`${prefix}-app`] : [])
+      .concat(app ? [`${prefix}-app`] : [])
       .concat(withOutput ? [`${prefix}-drain-output`, `${prefix}-drain-output-uncommitted`] : []),
     roles,
     proxy: (role: string) => `${prefix}-${role}`,

@@ -15,7 +15,7 @@ import type { DrainStats } from "../reader/drain.js";
 import { waitTransactionsClosed } from "../reader/offsets.js";
 import { readOfRecord } from "../reader/read.js";
 import { outputIdentity } from "../identity/identity.js";
-import { listenerUpstreams, routedListeners } from "./listeners.js";
+import { listenerUpstreams, proxiedRoles, routedListeners } from "./listeners.js";
 import { appGroup, appTransactionalId } from "../app/start.js";
 import { describeConnection, type Connection } from "../clients/connection.js";
 import type { Progress } from "../producer/producer.js";
@@ -97,8 +97,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
   try {
     checkTargets(schedule, cluster);
     const access = brokerAccess(profile, schedule, cluster.brokers);
-    const routed = routedListeners(profile, schedule, cluster.brokers);
-    const listeners = routed?.listeners;
+    const routing = routedListeners(profile, schedule, cluster.brokers);
     await cluster.assertPrefixFree(prefix);
     // Refused before anything is created: a batch the cluster cannot take in one request.
     const sizes = checkSizes(profile, await cluster.requestLimit(), hasOutputTopic(profile));
@@ -108,8 +107,8 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       prefix,
       profile.processor.enabled,
       sinkAt !== undefined,
-      { app: profile.app !== undefined, appProxies: listeners !== undefined },
-      routed?.role !== "processor" || listeners !== undefined,
+      profile.app !== undefined,
+      proxiedRoles(profile, routing),
     );
     const { topics, groups } = names;
     // What the run made on the cluster and in the sink's server, for a run not to be judged.
@@ -118,15 +117,14 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       await sink?.drop().catch(() => {});
     };
     for (const role of names.roles) {
+      const listeners = routing.get(role);
       proxies[role] = await ProxySet.create({
         toxiproxyUrl: opts.toxiproxy,
         name: names.proxy(role),
-        brokers: role === routed?.role ? listenerUpstreams(listeners ?? []) : cluster.brokers,
+        brokers: listeners ? listenerUpstreams(listeners) : cluster.brokers,
         listenHost: opts.proxyHost,
         portBase: opts.proxyPortBase,
-        ...(role === routed?.role
-          ? { listenAt: new Map((listeners ?? []).map((l) => [l.broker, l.proxy])) }
-          : {}),
+        ...(listeners ? { listenAt: new Map(listeners.map((l) => [l.broker, l.proxy])) } : {}),
       });
     }
     for (const [role, topic] of Object.entries(topics)) {
@@ -148,7 +146,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       ...(sinkAt ? { sink: redacted(sinkAt) } : {}),
       connection: describeConnection(opts.connection ?? {}),
       clients: {
-        producer: KAFKAJS,
+        producer: profile.client === "librdkafka" ? LIBRDKAFKA : KAFKAJS,
         ...(profile.processor.enabled && !profile.app
           ? { processor: profile.client === "librdkafka" ? LIBRDKAFKA : KAFKAJS }
           : {}),

@@ -13,6 +13,8 @@ import {
   replicationProxyPort,
   appListenerPort,
   appProxyPort,
+  producerListenerPort,
+  producerProxyPort,
 } from "./paths.js";
 import type { SecureMaterial } from "./certs.js";
 import { startDetached } from "./process.js";
@@ -76,6 +78,7 @@ function serverProperties(node: KafkaNode, count: number, secure?: SecureMateria
     "PLAINTEXT:PLAINTEXT",
     "CONTROLLER:PLAINTEXT",
     `${APP_LISTENER}:PLAINTEXT`,
+    `${PRODUCER_LISTENER}:PLAINTEXT`,
     ...(replicated ? ["REPLICATION:PLAINTEXT"] : []),
     ...(secure ? ["SASL_SSL:SASL_SSL", "SSL:SSL"] : []),
   ];
@@ -108,8 +111,13 @@ function serverProperties(node: KafkaNode, count: number, secure?: SecureMateria
   ].join("\n");
 }
 
-/** Name of the listener the user's app reaches the brokers on, through a run's proxies. */
+/**
+ * Name of the listener the user's app (or the librdkafka processor) reaches the brokers on,
+ * through a run's proxies.
+ */
 export const APP_LISTENER = "APP";
+/** Name of the listener the librdkafka producer reaches the brokers on, through a run's proxies. */
+export const PRODUCER_LISTENER = "PRODUCER";
 
 /** Name of the inter-broker listener of a three-node stack. */
 export const REPLICATION_LISTENER = "REPLICATION";
@@ -138,6 +146,7 @@ function listeners(
     `PLAINTEXT://${HOST}:${brokerPort(id)}`,
     ...(bind ? [`CONTROLLER://${HOST}:${controllerPort(id)}`] : []),
     `${APP_LISTENER}://${HOST}:${bind ? appListenerPort(id) : appProxyPort(id)}`,
+    `${PRODUCER_LISTENER}://${HOST}:${bind ? producerListenerPort(id) : producerProxyPort(id)}`,
     ...(replicated
       ? [
           `${REPLICATION_LISTENER}://${HOST}:${bind ? replicationPort(id) : replicationProxyPort(id)}`,
@@ -220,13 +229,13 @@ export function formattedAs(node: KafkaNode): { clusterId: string; nodeId: numbe
   return { clusterId, nodeId };
 }
 
-/** True when the node's config sends inter-broker traffic through its replication proxy. */
-/** Whether the node was configured with the APP listener (stacks started before it was added were not). */
-export function hasAppListener(node: KafkaNode): boolean {
+/** Whether the node was configured with the listener (stacks started before it was added were not). */
+export function hasListener(node: KafkaNode, name: string): boolean {
   const file = propsFile(node);
-  return fs.existsSync(file) && fs.readFileSync(file, "utf8").includes(`${APP_LISTENER}://`);
+  return fs.existsSync(file) && fs.readFileSync(file, "utf8").includes(`${name}://`);
 }
 
+/** True when the node's config sends inter-broker traffic through its replication proxy. */
 export function replicatesThroughProxy(node: KafkaNode): boolean {
   const file = propsFile(node);
   return (

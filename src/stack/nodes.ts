@@ -13,7 +13,9 @@ import {
   formattedAs,
   kafkaNodes,
   launchNode,
-  hasAppListener,
+  APP_LISTENER,
+  hasListener,
+  PRODUCER_LISTENER,
   replicatesThroughProxy,
   type KafkaNode,
 } from "./kafka.js";
@@ -25,6 +27,8 @@ import {
   replicationProxyPort,
   appListenerPort,
   appProxyPort,
+  producerListenerPort,
+  producerProxyPort,
 } from "./paths.js";
 import { isGone, isPaused, livePid } from "./process.js";
 import { brokerProblem, readState, refuseBusyPort } from "./stack.js";
@@ -55,18 +59,25 @@ export function localStack():
 }
 
 /**
- * The local stack's APP listeners: per broker, the address it advertises (where a run's proxy
- * listens) and the address it listens on. Empty when the stack has none (started before).
+ * The local stack's listeners for clients that only brokers can route (the user's app or the
+ * librdkafka processor: APP; the librdkafka producer: PRODUCER): per broker, the address it
+ * advertises (where a run's proxy listens) and the address it listens on. Empty when the stack
+ * has none (started before they were added).
  */
-export function localAppListeners(): { broker: number; proxy: string; upstream: string }[] {
+export function localListeners(
+  use: "app" | "producer",
+): { broker: number; proxy: string; upstream: string }[] {
   const state = readState();
   if (!state) return [];
   const nodes = kafkaNodes(state.brokers);
-  if (!nodes.every(hasAppListener)) return [];
+  const name = use === "app" ? APP_LISTENER : PRODUCER_LISTENER;
+  if (!nodes.every((n) => hasListener(n, name))) return [];
+  const [listen, proxy] =
+    use === "app" ? [appListenerPort, appProxyPort] : [producerListenerPort, producerProxyPort];
   return nodes.map((n) => ({
     broker: n.nodeId,
-    proxy: `${HOST}:${appProxyPort(n.nodeId)}`,
-    upstream: `${HOST}:${appListenerPort(n.nodeId)}`,
+    proxy: `${HOST}:${proxy(n.nodeId)}`,
+    upstream: `${HOST}:${listen(n.nodeId)}`,
   }));
 }
 

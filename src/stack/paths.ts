@@ -43,6 +43,9 @@ export const replicationProxyName = (nodeId: number): string =>
  */
 export const appListenerPort = (nodeId: number): number => 9591 + PORT_OFFSET + nodeId;
 export const appProxyPort = (nodeId: number): number => 9691 + PORT_OFFSET + nodeId;
+/** Each broker's PRODUCER listener, for a producer without a socket factory (librdkafka). */
+export const producerListenerPort = (nodeId: number): number => 9791 + PORT_OFFSET + nodeId;
+export const producerProxyPort = (nodeId: number): number => 9891 + PORT_OFFSET + nodeId;
 export const POSTGRES_PORT = 5433 + PORT_OFFSET;
 export const POSTGRES_USER = "kafka_chaos";
 /** The local stack's PostgreSQL (`stack:up --postgres`): trust auth, the default database. */
