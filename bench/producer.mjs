@@ -7,11 +7,13 @@
 //   (d) the tool's producer path at full speed: rate 0 with batches of --full-batch messages
 //       (the workload's load, what a run with producer.batchSize set that high reaches);
 //   (e) as (d) with --threads producers in worker threads (workload.producerThreads), the most
-//       the workload puts on the cluster.
+//       the kafkajs engine puts on the cluster;
+//   (f) the tool's producer path on the librdkafka engine (client: librdkafka) at full speed,
+//       batches of --rd-batch, direct to the broker as the ceiling is.
 // Every producer figure is printed as a ratio to the ceiling; b/a is the tool's overhead.
 // Targets: b/a ≥ 0.90 (design.md).
 //   npm run build && node bench/producer.mjs [--messages 200000] [--rounds 3] [--warmup 20000]
-//     [--ceiling-messages 1000000] [--no-ceiling] [--full-batch 1000] [--threads 2]
+//     [--ceiling-messages 1000000] [--no-ceiling] [--full-batch 1000] [--threads 2] [--rd-batch 10000]
 //     [--bootstrap 127.0.0.1:9092] [--toxiproxy http://127.0.0.1:8474] [--strict]
 // --bootstrap/--toxiproxy default to $KAFKA_CHAOS_BOOTSTRAP/$KAFKA_CHAOS_TOXIPROXY, then the stack's.
 // Exits non-zero on an error or a short count; with --strict also when b/a misses the target.
@@ -39,6 +41,7 @@ const { values: args } = parseArgs({
     "no-ceiling": { type: "boolean", default: false },
     "full-batch": { type: "string", default: "1000" },
     threads: { type: "string", default: "2" },
+    "rd-batch": { type: "string", default: "10000" },
     strict: { type: "boolean", default: false },
     bootstrap: { type: "string", default: process.env.KAFKA_CHAOS_BOOTSTRAP ?? "127.0.0.1:9092" },
     toxiproxy: {
@@ -53,6 +56,7 @@ const WARMUP = wholeArg("warmup", 0);
 const CEILING_MESSAGES = wholeArg("ceiling-messages", 1);
 const FULL_BATCH = wholeArg("full-batch", 1);
 const THREADS = wholeArg("threads", 1);
+const RD_BATCH = wholeArg("rd-batch", 1);
 const TARGET_RATIO = 0.9;
 const BENCH_ID = `kc-bench-${Date.now().toString(36)}-${process.pid}`;
 const RUN_ID = BENCH_ID;
@@ -149,7 +153,7 @@ async function baseline({ proxies, profile, topic, messages }) {
 }
 
 /** (b) The tool: runProducer with a real HistoryWriter on a temp file; counts the file writes. */
-async function tool({ proxies, profile, topic, messages, tmpDir, label, threads = 0 }) {
+async function tool({ proxies, profile, topic, messages, tmpDir, label, threads = 0, client }) {
   const kafka = proxiedClient(proxies, profile, `${BENCH_ID}-tool`);
   const file = path.join(tmpDir, `${label}.jsonl`);
   const history = await HistoryWriter.open(file);
@@ -164,6 +168,7 @@ async function tool({ proxies, profile, topic, messages, tmpDir, label, threads 
   const t0 = Date.now();
   const start = performance.now();
   const options = (producerId, n) => ({
+    ...(client ? { client, brokers: args.bootstrap.split(",").map((b) => b.trim()) } : {}),
     kafka,
     runId: RUN_ID,
     topic,
@@ -278,8 +283,9 @@ async function main() {
       console.log(`warm-up         ${fmt(n)} msgs each (not counted)`);
     }
 
-    const rates = { a: [], b: [], c: [], d: [], e: [] };
+    const rates = { a: [], b: [], c: [], d: [], e: [], f: [] };
     const full = { ...profile, producer: { ...profile.producer, batchSize: FULL_BATCH } };
+    const rdFull = { ...profile, producer: { ...profile.producer, batchSize: RD_BATCH } };
     let last;
     for (let round = 1; round <= ROUNDS && !stop.signal.aborted; round += 1) {
       if (classpath) {
@@ -360,6 +366,26 @@ async function main() {
       console.log(
         `round ${round} (e) full, threads  ${fmt(MESSAGES / e.seconds).padStart(9)} msgs/s  (${e.seconds.toFixed(2)} s, ${THREADS} producer threads)`,
       );
+
+      const f = await tool({
+        proxies,
+        profile: rdFull,
+        topic: await freshTopic(`f${round}`),
+        messages: MESSAGES,
+        tmpDir,
+        label: `f${round}`,
+        client: "librdkafka",
+      });
+      if (stop.signal.aborted) break;
+      if (f.acked !== MESSAGES) {
+        throw new Error(
+          `librdkafka acked ${f.acked} of ${MESSAGES} (${JSON.stringify(f.progress)})`,
+        );
+      }
+      rates.f.push(MESSAGES / f.seconds);
+      console.log(
+        `round ${round} (f) librdkafka     ${fmt(MESSAGES / f.seconds).padStart(9)} msgs/s  (${f.seconds.toFixed(2)} s, batches of ${fmt(RD_BATCH)}, direct)`,
+      );
     }
     if (stop.signal.aborted) throw new Error("interrupted");
 
@@ -368,6 +394,7 @@ async function main() {
     const c = rates.c.length > 0 ? median(rates.c) : undefined;
     const d = median(rates.d);
     const e = median(rates.e);
+    const f = median(rates.f);
     const ratio = b / a;
     const spread = (xs) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
     const paired = rates.b.map((x, i) => (x / rates.a[i]).toFixed(3));
@@ -392,6 +419,9 @@ async function main() {
       `median (e)      ${fmt(e)} msgs/s  kafka-chaos at full speed, ${THREADS} producer threads (range ${spread(rates.e)}${ofCeiling(e)})`,
     );
     console.log(
+      `median (f)      ${fmt(f)} msgs/s  kafka-chaos on librdkafka, batches of ${fmt(RD_BATCH)}, direct (range ${spread(rates.f)}${ofCeiling(f)})`,
+    );
+    console.log(
       `ratio b/a       ${ratio.toFixed(3)} (target ≥ ${TARGET_RATIO.toFixed(2)}; per round ${paired.join(", ")})`,
     );
     if (c) {
@@ -400,7 +430,10 @@ async function main() {
       console.log(`ratio b/c       ${(b / c).toFixed(3)} (per round ${perRound(rates.b)})`);
       console.log(`ratio d/c       ${(d / c).toFixed(3)} (per round ${perRound(rates.d)})`);
       console.log(
-        `ratio e/c       ${(e / c).toFixed(3)} (target ≥ 0.50; per round ${perRound(rates.e)})`,
+        `ratio e/c       ${(e / c).toFixed(3)} (kafkajs engine, most it puts on; per round ${perRound(rates.e)})`,
+      );
+      console.log(
+        `ratio f/c       ${(f / c).toFixed(3)} (librdkafka engine, target ≥ 0.70; per round ${perRound(rates.f)})`,
       );
     }
     console.log(
