@@ -11,6 +11,7 @@ import {
 } from "./outcome.js";
 import type { Fate, InDoubt } from "../reader/fate.js";
 import type { Batch, ProducerOptions } from "./producer.js";
+import { retryAborted } from "./retry.js";
 import type { Outcome } from "../history/events.js";
 
 /** How long a transaction whose commit failed is worked on before it counts as unknown. */
@@ -110,29 +111,8 @@ export class ProducerClient {
     await this.discard();
   }
 
-  /**
-   * As an exactly-once application does: a transaction known to be aborted is retried (up to
-   * `retries` times) with the same batches; one whose commit failed is resolved first, never
-   * blindly retried. `more` gives the next batch to add while the first attempt is open.
-   * Returns one result per batch (batches as it holds them at the end).
-   */
-  async sendTransactionally(
-    batches: Batch[],
-    more: () => Promise<Batch | undefined>,
-  ): Promise<SendResult[]> {
-    let result = await this.attemptTransaction(batches, more);
-    for (
-      let retry = 0;
-      result[0]!.outcome === "fail" &&
-      !result[0]!.misconfiguration &&
-      retry < this.opts.settings.retries;
-      retry += 1
-    ) {
-      if (this.opts.signal.aborted) break;
-      await sleep(this.opts.settings.retryBackoffMs);
-      result = await this.attemptTransaction(batches, async () => undefined);
-    }
-    return result;
+  sendTransactionally(batches: Batch[], more: () => Promise<Batch | undefined>) {
+    return retryAborted(this.opts, (next) => this.attemptTransaction(batches, next), more);
   }
 
   private async attemptTransaction(

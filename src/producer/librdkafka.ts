@@ -5,6 +5,7 @@ import type { Unconfirmed } from "../history/events.js";
 import type { PartitionPlan } from "./batches.js";
 import type { SendResult } from "./kafkajs.js";
 import type { Batch, OutgoingMessage, ProducerOptions } from "./producer.js";
+import { retryAborted } from "./retry.js";
 
 /** Broker and client refusals that prove nothing of a batch was stored. */
 const NOT_STORED = new Set([
@@ -52,21 +53,8 @@ export class RdProducerClient {
     return result;
   }
 
-  async sendTransactionally(
-    batches: Batch[],
-    more: () => Promise<Batch | undefined>,
-  ): Promise<SendResult[]> {
-    let result = await this.attemptTransaction(batches, more);
-    for (
-      let retry = 0;
-      result[0]!.outcome === "fail" && retry < this.opts.settings.retries;
-      retry++
-    ) {
-      if (this.opts.signal.aborted) break;
-      await sleep(this.opts.settings.retryBackoffMs);
-      result = await this.attemptTransaction(batches, async () => undefined);
-    }
-    return result;
+  sendTransactionally(batches: Batch[], more: () => Promise<Batch | undefined>) {
+    return retryAborted(this.opts, (next) => this.attemptTransaction(batches, next), more);
   }
 
   async close(): Promise<void> {
