@@ -1,6 +1,3 @@
-import { processorChunk } from "../producer/batches.js";
-import { TailReader } from "../reader/tail.js";
-import { setTimeout as sleep } from "node:timers/promises";
 import type kafkajs from "kafkajs";
 import { InfrastructureError, RunBrokenError, type BrokenBy } from "../errors.js";
 import { kindOf } from "../faults/kinds.js";
@@ -10,26 +7,18 @@ import { RunProxies, type ProxySet } from "../faults/proxies.js";
 import type { ScheduledFault } from "../faults/schedule.js";
 import { mulberry32 } from "../random.js";
 import { HistoryWriter } from "../history/writer.js";
-import { prepareApp, waitAppCaughtUp, type RunningApp } from "../app/start.js";
-import { kafkaClient } from "../clients/kafkajs.js";
-import { connectionEnv } from "../clients/connection.js";
+import { waitAppCaughtUp, type RunningApp } from "../app/start.js";
 import { ProcessorPool, type CrashPlan } from "../processor/pool.js";
-import { runProducers, type Progress } from "../producer/producer.js";
-import { runProducerThreads } from "../producer/producer-threads.js";
-import { resolveInDoubt } from "../reader/fate.js";
-import { highWatermarks, waitTransactionsClosed } from "../reader/offsets.js";
-import { visibleEnds } from "../reader/visible-ends.js";
-import { redacted, SINK_URL_ENV, type SinkConfig } from "../sinks/index.js";
+import { type Progress } from "../producer/producer.js";
+import { type SinkConfig } from "../sinks/index.js";
 import type { Cluster } from "./cluster.js";
 import { runFiles, type RunInfo } from "./run-dir.js";
 import type { RunOptions } from "./run.js";
-import {
-  listToxiproxy,
-  ProcessedCounter,
-  startWatchdog,
-  tapHistory,
-  Watchdog,
-} from "./watchdog.js";
+import { startWatchdog, Watchdog } from "./watchdog.js";
+import { listToxiproxy, ProcessedCounter, tapHistory } from "./watch-sources.js";
+
+import { produce, startApp, startPool, startTail, stopPool } from "./stages.js";
+import { splitCrashes, waitCaughtUp } from "./catch-up.js";
 
 export interface PipelineContext {
   opts: RunOptions;
@@ -49,9 +38,6 @@ export interface PipelineContext {
   sink?: SinkConfig;
 }
 
-/** How long the processor may take to work off the input once the producers are done. */
-const CATCH_UP_MS = 120_000;
-
 /** Default of --stall-limit and workload.stallLimit. */
 export const DEFAULT_STALL_LIMIT_MS = 60_000;
 
@@ -61,9 +47,6 @@ export const DEFAULT_STALL_LIMIT_MS = 60_000;
  * vanished proxies kafkajs retries one batch for ~15 s.
  */
 const ABANDON_SENDS_MS = 1000;
-
-/** How long the workers of a failed run get to stop cleanly. */
-const WORKER_STOP_MS = 2000;
 
 /** Longest wait for healing the faults at the end, whatever Toxiproxy does. */
 const HEAL_TIMEOUT_MS = 10_000;
@@ -198,24 +181,6 @@ export async function executePipeline(
   return { interrupted, warnings: warningsOf(nemesis, plans, pool) };
 }
 
-/**
- * Stops the processor's workers. A failed run is not judged and its workers may hang leaving
- * their group through proxies that are gone: they get WORKER_STOP_MS, then SIGKILL (for the
- * history, a crash like any other).
- */
-async function stopPool(pool: ProcessorPool, workers: number, failed: boolean): Promise<void> {
-  const stopping = pool.stop();
-  if (!failed) return stopping;
-  const timer = setTimeout(() => {
-    for (let slot = 0; slot < workers; slot += 1) pool.kill(slot, "stopped");
-  }, WORKER_STOP_MS);
-  try {
-    await stopping;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Waits for `work`, or, once `broken` fires, at most `graceMs` longer. */
 async function abandonable(
   work: Promise<void>,
@@ -348,248 +313,6 @@ function newWatchdog(
       ? 30_000 + info.profile.app.restartDelay + info.profile.app.readyTimeout
       : 10_000 + 2 * processor.sessionTimeoutMs + processor.restartDelayMs,
     hint: (by) => hints[by],
-  });
-}
-
-async function produce(
-  ctx: PipelineContext,
-  history: HistoryWriter,
-  clock: () => number,
-  progress: Progress,
-  signal: AbortSignal,
-): Promise<void> {
-  const { info, direct } = ctx;
-  const { profile } = info;
-  const proxies = ctx.proxies.producer;
-  const librdkafka = profile.client === "librdkafka";
-  if (!proxies && !librdkafka) throw new Error("no producer proxies");
-  // librdkafka goes where the brokers' producer listeners point (their proxies), or straight in.
-  const rdBrokers = proxies
-    ? [...proxies.route().values()].map((a) => `${a.host}:${a.port}`)
-    : info.bootstrap.split(",").map((b) => b.trim());
-  const client = {
-    clientId: `${info.prefix}-producer`,
-    brokers: proxies ? proxies.brokers.map((b) => `${b.host}:${b.port}`) : rdBrokers,
-    ...(proxies ? { route: proxies.route() } : {}),
-    requestTimeoutMs: profile.producer.requestTimeoutMs,
-    retries: profile.producer.retries,
-    connection: ctx.opts.connection,
-  };
-  const kafka = kafkaClient(client);
-  const producers = profile.workload.producers;
-  const share = Math.ceil(profile.workload.messages / producers);
-  const run =
-    profile.workload.producerThreads && !librdkafka
-      ? (all: Parameters<typeof runProducers>[0]) => runProducerThreads(all, client)
-      : runProducers;
-  await run(
-    Array.from({ length: producers }, (_, producerId) => ({
-      client: profile.client,
-      kafka,
-      brokers: rdBrokers,
-      ...(ctx.opts.connection ? { connection: ctx.opts.connection } : {}),
-      runId: info.runId,
-      topic: info.topics.input,
-      producerId,
-      messages: Math.max(0, Math.min(share, profile.workload.messages - share * producerId)),
-      transactionalId: profile.producer.transactional
-        ? `${info.prefix}-tx-${producerId}`
-        : undefined,
-      settings: profile.producer,
-      workload: profile.workload,
-      ...(profile.app ? { identity: profile.app.identity } : {}),
-      history,
-      clock,
-      progress,
-      signal,
-      resolveInDoubt: (doubt) =>
-        resolveInDoubt(
-          {
-            kafka: direct,
-            bootstrap: info.bootstrap,
-            ...(ctx.opts.connection ? { connection: ctx.opts.connection } : {}),
-          },
-          doubt,
-        ),
-    })),
-  );
-}
-
-/**
- * The tail reader follows the input topic while the run goes, for evidence of acked records
- * that were visible and later vanished. Only where a log can be truncated under the run: its
- * topic is replicated, or a broker fault is scheduled.
- */
-async function startTail(
-  ctx: PipelineContext,
-  clock: () => number,
-): Promise<TailReader | undefined> {
-  const { info } = ctx;
-  const brokerFaults = ctx.schedule.some((f) => kindOf(f.fault.type).family === "broker");
-  const replicated = info.profile.workload.replicationFactor > 1;
-  if (info.profile.producer.acks === 0 || (!brokerFaults && !replicated)) return undefined;
-  return TailReader.start({
-    bootstrap: info.bootstrap,
-    ...(ctx.opts.connection ? { connection: ctx.opts.connection } : {}),
-    runId: info.runId,
-    topic: info.topics.input,
-    file: runFiles(ctx.dir).tail,
-    clock,
-  });
-}
-
-/** Starts the user's app, if the profile has one, and waits until every instance is ready. */
-async function startApp(
-  ctx: PipelineContext,
-  history: HistoryWriter,
-  admin: kafkajs.Admin,
-  clock: () => number,
-): Promise<RunningApp | undefined> {
-  const { info } = ctx;
-  const profile = info.profile;
-  if (!profile.app) return undefined;
-  const app = prepareApp({
-    profile: { ...profile, app: profile.app },
-    runId: info.runId,
-    prefix: info.prefix,
-    dir: ctx.dir,
-    bootstrap: info.bootstrap,
-    ...(ctx.proxies.app ? { proxies: ctx.proxies.app } : {}),
-    topics: info.topics,
-    ...(ctx.sink ? { sink: ctx.sink } : {}),
-    ...(ctx.opts.connection ? { connection: ctx.opts.connection } : {}),
-    admin,
-    history,
-    clock,
-  });
-  try {
-    await app.instances.start();
-  } catch (err) {
-    await app.instances.stopAll();
-    throw err;
-  }
-  app.progress.start();
-  return app;
-}
-
-function startPool(
-  ctx: PipelineContext,
-  crashes: CrashPlan[],
-  history: HistoryWriter,
-  t0: number,
-  clock: () => number,
-): ProcessorPool | undefined {
-  const { info } = ctx;
-  const settings = info.profile.processor;
-  const proxies = ctx.proxies.processor;
-  const client = info.profile.client;
-  // librdkafka without a network fault on it has no proxies: it connects to the cluster.
-  if (!settings.enabled || (!proxies && client !== "librdkafka")) return undefined;
-  if (!info.topics.output && !ctx.sink) return undefined;
-  const pool = new ProcessorPool({
-    dir: ctx.dir,
-    base: {
-      runId: info.runId,
-      client,
-      brokers: !proxies
-        ? info.bootstrap.split(",").map((b) => b.trim())
-        : client === "librdkafka"
-          ? [...proxies.route().values()].map((a) => `${a.host}:${a.port}`)
-          : proxies.brokers.map((b) => `${b.host}:${b.port}`),
-      route: proxies ? [...proxies.route()] : [],
-      inputTopic: info.topics.input,
-      ...(info.topics.output ? { outputTopic: info.topics.output } : {}),
-      ...(ctx.sink ? { sink: redacted(ctx.sink) } : {}),
-      groupId: `${info.prefix}-processor`,
-      transactionalId: `${info.prefix}-processor-tx`,
-      settings: { ...settings, batchSize: processorChunk(info.profile) },
-      requestTimeoutMs: info.profile.producer.requestTimeoutMs,
-      runStartedAt: t0,
-    },
-    workers: settings.workers,
-    restartDelayMs: settings.restartDelayMs,
-    crashes,
-    seed: info.seed,
-    history,
-    clock,
-    env: {
-      ...connectionEnv(ctx.opts.connection),
-      ...(ctx.sink?.type === "postgres" ? { [SINK_URL_ENV]: ctx.sink.location } : {}),
-    },
-  });
-  pool.start();
-  return pool;
-}
-
-/**
- * Crashes at a deterministic point are carried out by the worker itself (it knows when it is
- * between commit and processing); everything else is the nemesis's to start and stop.
- */
-function splitCrashes(
-  schedule: ScheduledFault[],
-  info: RunInfo,
-): { plans: CrashPlan[]; nemesisFaults: ScheduledFault[] } {
-  const plans: CrashPlan[] = [];
-  const nemesisFaults: ScheduledFault[] = [];
-  const workers = info.profile.processor.workers;
-  for (const f of schedule) {
-    const fault = f.fault;
-    if (f.trigger !== "worker" || fault.type !== "crash-consumer") {
-      nemesisFaults.push(f);
-      continue;
-    }
-    const drawn = "messages" in f.start ? f.start.messages : info.profile.workload.messages / 2;
-    plans.push({
-      slot: fault.params.worker,
-      incarnation: f.repetition,
-      point: fault.params.point,
-      after: fault.params.after ?? Math.max(1, Math.floor(drawn / workers)),
-      restartDelayMs: fault.params.restart,
-      label: f.label,
-    });
-  }
-  return { plans, nemesisFaults };
-}
-
-async function waitCaughtUp(
-  ctx: PipelineContext,
-  pool: ProcessorPool,
-  signal: AbortSignal,
-): Promise<void> {
-  const end = await caughtUpTargets(ctx);
-  const deadline = Date.now() + CATCH_UP_MS;
-  while (!pool.caughtUp(end)) {
-    if (signal.aborted) return;
-    if (Date.now() > deadline) {
-      const why = pool.fatalErrors.at(-1);
-      throw new InfrastructureError(
-        ctx.info.bootstrap,
-        `the processor did not work off the input within ${CATCH_UP_MS / 1000}s` +
-          `${why ? ` (last worker error: ${why})` : ""}; worker logs are in ${ctx.dir}`,
-      );
-    }
-    await sleep(200);
-  }
-}
-
-/**
- * partition → one past the last input record the processor is handed: a partition may end in
- * transaction markers or aborted records, which librdkafka never hands out (kafkajs reports
- * the batches it filtered, and gets there too). Transactions still closing are waited for.
- */
-async function caughtUpTargets(ctx: PipelineContext): Promise<Map<number, number>> {
-  const { profile, topics } = ctx.info;
-  const readCommitted = profile.processor.isolation === "read_committed";
-  const high = await highWatermarks(ctx.direct, topics.input);
-  if (readCommitted && profile.producer.transactional) {
-    await waitTransactionsClosed(ctx.direct, topics.input, high, CATCH_UP_MS / 4);
-  }
-  return visibleEnds({
-    bootstrap: ctx.info.bootstrap,
-    ...(ctx.opts.connection ? { connection: ctx.opts.connection } : {}),
-    topic: topics.input,
-    ends: readCommitted ? await ctx.cluster.endOffsets(topics.input) : high,
-    readCommitted,
   });
 }
 

@@ -5,14 +5,8 @@ import { describe, expect, it } from "vitest";
 import { exitCodeOf, RunBrokenError } from "../errors.js";
 import type { HistoryEvent } from "../history/events.js";
 import { HistoryWriter } from "../history/writer.js";
-import {
-  ProcessedCounter,
-  startWatchdog,
-  tapHistory,
-  Watchdog,
-  type ActiveFault,
-  type ProxyState,
-} from "./watchdog.js";
+import { startWatchdog, Watchdog, type ActiveFault, type ProxyState } from "./watchdog.js";
+import { ProcessedCounter, tapHistory } from "./watch-sources.js";
 
 const PROXIES = ["kc-r-producer-b1", "kc-r-processor-b1"];
 const TOPICS = ["kc-r-input", "kc-r-output"];

@@ -31,7 +31,8 @@ import {
   producerProxyPort,
 } from "./paths.js";
 import { isGone, isPaused, livePid } from "./process.js";
-import { brokerProblem, readState, refuseBusyPort } from "./stack.js";
+import { readState } from "./stack.js";
+import { brokerProblem, refuseBusyPort } from "./readiness.js";
 import {
   TOXIPROXY_URL,
   ensureProxy,
