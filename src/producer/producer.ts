@@ -9,7 +9,6 @@ import { HEADER_PRODUCER, HEADER_RUN, HEADER_SEQ } from "../identity/headers.js"
 import { inputKeyValue, type IdentityMode } from "../identity/identity.js";
 import { RefusalWatch } from "./outcome.js";
 import { ProducerClient, type SendResult } from "./kafkajs.js";
-import { RdProducerClient } from "./librdkafka.js";
 import type { ClientName } from "../profiles/schema.js";
 import type { Connection } from "../clients/connection.js";
 import type { Fate, InDoubt } from "../reader/fate.js";
@@ -58,10 +57,7 @@ export interface ProducerOptions {
  */
 export async function runProducer(opts: ProducerOptions): Promise<void> {
   const plan = new PartitionPlan(opts.workload.partitions, opts.workload.keys, opts.producerId);
-  const client: ProducerEngine =
-    opts.client === "librdkafka"
-      ? new RdProducerClient(opts, plan)
-      : new ProducerClient(opts, plan);
+  const client = await engineFor(opts, plan);
   const refusals = opts.refusals ?? new RefusalWatch();
   const payload = Buffer.alloc(opts.workload.messageSize, "x");
   const perBatch = messagesPerBatch(opts.settings, opts.workload.messageSize);
@@ -111,6 +107,16 @@ export interface OutgoingMessage {
   partition: number;
   value: Buffer;
   headers: Record<string, string>;
+}
+
+/**
+ * The producer's client library. librdkafka's native binding is loaded only when asked for: it
+ * cannot be loaded in a worker thread, where kafkajs producers run (producerThreads).
+ */
+async function engineFor(opts: ProducerOptions, plan: PartitionPlan): Promise<ProducerEngine> {
+  if (opts.client !== "librdkafka") return new ProducerClient(opts, plan);
+  const { RdProducerClient } = await import("./librdkafka.js");
+  return new RdProducerClient(opts, plan);
 }
 
 /** What a client library does for the send loop. */
