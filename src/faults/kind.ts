@@ -16,6 +16,24 @@ import type {
 
 export type Family = "network" | "process" | "broker";
 
+/** Where the schedule put one fault (see schedule.ts). */
+export interface Placed {
+  repetition: number;
+  label: string;
+  start: { messages: number } | { ms: number };
+}
+
+/** A crash a worker carries out itself (the processor pool's CrashPlan). */
+export interface WorkerPlan {
+  slot: number;
+  incarnation: number;
+  point: string;
+  /** messages this incarnation processed before it kills itself */
+  after: number;
+  restartDelayMs?: number;
+  label: string;
+}
+
 /** How a param's value is read and written. */
 export type ParamKind = "duration" | "rate" | "count" | "slot" | "point";
 
@@ -85,6 +103,11 @@ export interface FaultKind<F extends Fault = Fault> {
   check?(fault: F): void;
   /** Started by the worker itself at a point of its loop, not by the nemesis. */
   selfTriggered?(fault: F): boolean;
+  /**
+   * A self-triggered fault's plan for the worker that carries it out: which incarnation of
+   * which slot, at which point, after how many messages it processed itself.
+   */
+  workerPlan?(fault: F, placed: Placed, run: { messages: number; workers: number }): WorkerPlan;
   /** A start given as a param (a message count), overriding the drawn one. */
   startAfter?(fault: F): number | undefined;
   /** Whether it fits the profile; undefined when it does. */

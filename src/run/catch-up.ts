@@ -1,6 +1,7 @@
 /** When the processor has worked off the input, and the crash plans it carries out itself. */
 import { setTimeout as sleep } from "node:timers/promises";
 import { InfrastructureError } from "../errors.js";
+import { kindOf } from "../faults/kinds.js";
 import type { ScheduledFault } from "../faults/schedule.js";
 import { type CrashPlan, ProcessorPool } from "../processor/pool.js";
 import { highWatermarks, waitTransactionsClosed } from "../reader/offsets.js";
@@ -12,8 +13,8 @@ import type { PipelineContext } from "./pipeline.js";
 export const CATCH_UP_MS = 120_000;
 
 /**
- * Crashes at a deterministic point are carried out by the worker itself (it knows when it is
- * between commit and processing); everything else is the nemesis's to start and stop.
+ * Faults a worker carries out itself (a crash at a deterministic point: it knows when it is
+ * between commit and processing), as its kind plans them; everything else is the nemesis's.
  */
 export function splitCrashes(
   schedule: ScheduledFault[],
@@ -21,22 +22,12 @@ export function splitCrashes(
 ): { plans: CrashPlan[]; nemesisFaults: ScheduledFault[] } {
   const plans: CrashPlan[] = [];
   const nemesisFaults: ScheduledFault[] = [];
-  const workers = info.profile.processor.workers;
+  const run = { messages: info.profile.workload.messages, workers: info.profile.processor.workers };
   for (const f of schedule) {
-    const fault = f.fault;
-    if (f.trigger !== "worker" || fault.type !== "crash-consumer") {
-      nemesisFaults.push(f);
-      continue;
-    }
-    const drawn = "messages" in f.start ? f.start.messages : info.profile.workload.messages / 2;
-    plans.push({
-      slot: fault.params.worker,
-      incarnation: f.repetition,
-      point: fault.params.point,
-      after: fault.params.after ?? Math.max(1, Math.floor(drawn / workers)),
-      restartDelayMs: fault.params.restart,
-      label: f.label,
-    });
+    const plan =
+      f.trigger === "worker" ? kindOf(f.fault.type).workerPlan?.(f.fault, f, run) : undefined;
+    if (plan) plans.push(plan);
+    else nemesisFaults.push(f);
   }
   return { plans, nemesisFaults };
 }

@@ -87,6 +87,19 @@ export const crashConsumer: FaultKind<CrashConsumerFault> = {
     }
   },
   selfTriggered: (fault) => fault.params.point !== "random",
+  // The schedule drew the start in messages sent (20–60% of the run); each worker processes
+  // its share of them, so the count it waits for is divided by the workers.
+  workerPlan(fault, placed, run) {
+    const drawn = "messages" in placed.start ? placed.start.messages : run.messages / 2;
+    return {
+      slot: fault.params.worker,
+      incarnation: placed.repetition,
+      point: fault.params.point,
+      after: fault.params.after ?? Math.max(1, Math.floor(drawn / run.workers)),
+      ...(fault.params.restart === undefined ? {} : { restartDelayMs: fault.params.restart }),
+      label: placed.label,
+    };
+  },
   startAfter: (fault) => fault.params.after,
   fits(fault, profile) {
     const problem = workerProblem(fault.type, fault.params.worker, profile);
