@@ -223,6 +223,9 @@ export class Processor {
         );
         const outcome = aborted ? "aborted" : "unknown";
         await this.recordedAll(partition, chunks, outputs, { outcome, error: errorText(err) }, txn);
+        // A rebalance seen at a heartbeat, its transaction aborted: nothing is in doubt, and the
+        // client rejoins the group by itself when the batch handler throws.
+        if (aborted && step === "heartbeat") throw err;
         this.fail(err, step);
       }
       await this.recordedAll(partition, chunks, outputs, { outcome: "ok" }, txn);

@@ -37,6 +37,7 @@ function pipeline(counts: Partial<Record<HopName, Counts>>): Reconciliation {
     durationMs: 1000,
     unconfirmed: { messages: 0, partitions: [] },
     errors: [],
+    liveness: [],
   };
 }
 

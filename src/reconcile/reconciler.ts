@@ -10,6 +10,7 @@ import type {
   TailSeen,
 } from "../history/events.js";
 import { AbortTracker } from "./aborts.js";
+import { livenessFindings } from "./liveness.js";
 import { ConsumerAborts } from "./consumer-aborts.js";
 import { compareStrings, isIndex } from "./ids.js";
 import { countInputHops, countPipeline, inHopsOrder, type Stage } from "./passes.js";
@@ -44,6 +45,8 @@ export class Reconciler {
   /** worker → time of its first start */
   private readonly workers = new Map<string, number>();
   private readonly crashes: WorkerCrash[] = [];
+  /** times of the processor's committed (ok) chunks */
+  private readonly progress: number[] = [];
   /** worker → the error it stopped itself on */
   private readonly fatal = new Map<string, { error: string; call?: string }>();
   private readonly faults: FaultWindow[] = [];
@@ -210,6 +213,9 @@ export class Reconciler {
         messages: this.unconfirmed.messages,
         partitions: [...this.unconfirmed.partitions].sort((a, b) => a - b),
       },
+      liveness: pipeline
+        ? livenessFindings(this.progress, this.processorSummary().crashes, this.faults)
+        : [],
       errors: [...this.errors.values()]
         .map((g) => ({ ...g }))
         .sort(
@@ -278,6 +284,7 @@ export class Reconciler {
     this.consumerAborts?.addChunk(e);
     switch (e.outcome) {
       case "ok":
+        this.progress.push(e.time);
         this.items.processed += e.items.length;
         for (const [producer, seq] of e.items) {
           // An input record without this run's identity cannot be followed; skip it.

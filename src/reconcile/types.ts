@@ -135,6 +135,8 @@ export interface Reconciliation {
   unconfirmed: UnconfirmedSummary;
   /** most messages first */
   errors: ErrorGroup[];
+  /** the processor's pauses and worker errors away from every fault (liveness.ts) */
+  liveness: string[];
 }
 
 /** Which output drain a record comes from. */

@@ -44,6 +44,7 @@ function reconciliation(
     durationMs: 1000,
     unconfirmed: { messages: 0, partitions: [] },
     errors: [],
+    liveness: [],
   };
 }
 

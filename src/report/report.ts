@@ -57,6 +57,11 @@ export interface Report {
   /** how the history ended: completed, interrupted, error, or null when it just stops (crash) */
   endReason: Reconciliation["endReason"];
   warnings: string[];
+  /**
+   * what the processor's client did to the pipeline's progress while no fault was active
+   * (workers stopped on errors, long pauses): findings about the client, apart from the verdict
+   */
+  liveness: { client: string; findings: string[] } | null;
   /** the client library of each role (absent for runs from before it was recorded) */
   clients?: Clients;
   /** the user's app that was the processor stage, and its logs (one per started process) */
@@ -106,6 +111,10 @@ export function buildReport(
     complete,
     endReason: rec.endReason,
     warnings: all,
+    liveness:
+      rec.liveness.length > 0
+        ? { client: info.clients?.processor ?? "the processor's client", findings: rec.liveness }
+        : null,
     ...(info.clients ? { clients: info.clients } : {}),
   };
 }

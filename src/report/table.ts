@@ -79,6 +79,9 @@ export function renderTable(report: Report): string {
   }
   lines.push(...errorLines(report));
   for (const w of report.warnings) lines.push(chalk.yellow(`! ${w}`));
+  for (const f of report.liveness?.findings ?? []) {
+    lines.push(chalk.yellow(`liveness (${report.liveness!.client}): ${f}`));
+  }
   lines.push(verdictLine(report));
   return lines.join("\n");
 }
