@@ -2,7 +2,7 @@
 // end (produce, process, drain, reconcile, report), through the built CLI under /usr/bin/time -v:
 // wall time, peak memory (RSS) of the CLI, and bytes per message of the run directory.
 //   npm run build && node bench/scale.mjs [--messages 1000000] [--profile at-least-once]
-//     [--fault drop-acks] [--batch 1000] [--producers 1] [--out DIR] [--keep]
+//     [--fault drop-acks] [--batch 1000] [--producers 1] [--client kafkajs] [--out DIR] [--keep]
 // --batch sets producer.batchSize and processor.batchSize (messages per send, per commit);
 // --producers N > 1 runs N producers, each in its own worker thread (workload.producerThreads).
 // The cluster and Toxiproxy come from $KAFKA_CHAOS_BOOTSTRAP and $TOXIPROXY_URL, as for the CLI.
@@ -22,6 +22,7 @@ const { values: args } = parseArgs({
     fault: { type: "string", default: "drop-acks" },
     batch: { type: "string", default: "1000" },
     producers: { type: "string", default: "1" },
+    client: { type: "string", default: "kafkajs" },
     out: { type: "string" },
     keep: { type: "boolean", default: false },
   },
@@ -48,6 +49,7 @@ const base = YAML.parse(
   fs.readFileSync(path.join(ROOT, "profiles", `${args.profile}.yaml`), "utf8"),
 );
 base.name = `${args.profile}-scale`;
+base.client = args.client;
 base.workload = {
   ...base.workload,
   messages: MESSAGES,
@@ -66,7 +68,7 @@ const load = () =>
     .map((x) => x.toFixed(2))
     .join(", ");
 console.log(
-  `scale: ${MESSAGES.toLocaleString("en")} messages, profile ${args.profile} (batches of ${BATCH}, rate 0, ${PRODUCERS} producer(s)${PRODUCERS > 1 ? " in threads" : ""}), fault ${args.fault}; load ${load()}`,
+  `scale: ${MESSAGES.toLocaleString("en")} messages, profile ${args.profile} (batches of ${BATCH}, rate 0, ${PRODUCERS} producer(s)${PRODUCERS > 1 ? " in threads" : ""}, client ${args.client}), fault ${args.fault}; load ${load()}`,
 );
 
 const child = spawn(
