@@ -5,7 +5,8 @@ it("doctor passes every check on a healthy stack", async () => {
   const r = await runCli(["doctor", "--bootstrap", bootstrap(), "--toxiproxy", toxiproxyUrl()]);
   expect(r.code).toBe(0);
   const lines = r.stdout.trim().split("\n");
-  expect(lines.filter((l) => l.startsWith("✓"))).toHaveLength(5);
+  expect(lines.filter((l) => l.startsWith("✓"))).toHaveLength(6);
+  expect(r.stdout).toMatch(/✓ reader of record: librdkafka \S+ reaches the cluster/);
   expect(r.stdout).not.toContain("✗");
 });
 

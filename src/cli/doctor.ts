@@ -7,6 +7,8 @@ import type kafkajs from "kafkajs";
 import { initTransactions, kafkaClient } from "../clients/kafkajs.js";
 import { connectionFrom, type Connection, type ConnectionFlags } from "../clients/connection.js";
 import { errorText } from "../errors.js";
+import { LIBRDKAFKA } from "../clients/librdkafka.js";
+import { readerProblem } from "../reader/offsets.js";
 
 interface Check {
   name: string;
@@ -57,6 +59,7 @@ export async function doctorCommand(
     const prefix = `${base}-doctor-${process.pid}-${Date.now()}`;
     checks.push(await topicCheck(cluster, base, prefix));
     checks.push(await transactionsCheck(direct, prefix));
+    checks.push(await readerCheck(flags.bootstrap, connection));
     const proxy = { host: flags.proxyHost, portBase: flags.proxyPorts };
     checks.push(await proxyCheck(flags.toxiproxy, cluster, connection, proxy));
   }
@@ -159,6 +162,19 @@ async function proxyCheck(
   } finally {
     await proxies?.remove();
   }
+}
+
+/** The reader of record (librdkafka) reads back every run: it must reach the cluster too. */
+async function readerCheck(bootstrap: string, connection: Connection): Promise<Check> {
+  const problem = await readerProblem(bootstrap, connection);
+  return problem === undefined
+    ? { name: "reader of record", ok: true, detail: `${LIBRDKAFKA} reaches the cluster` }
+    : {
+        name: "reader of record",
+        ok: false,
+        detail: `${LIBRDKAFKA}: ${problem}`,
+        fix: "check --bootstrap and the TLS/SASL flags: librdkafka reads every run back",
+      };
 }
 
 function runDirCheck(): Check {

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type kafkajs from "kafkajs";
 import { rawCluster, READ_UNCOMMITTED } from "../clients/kafkajs.js";
+import type { Connection } from "../clients/connection.js";
+import { assignedConsumer, connect, disconnect } from "../clients/librdkafka.js";
 
 /**
  * partition → end offset, riding out a leader change (see endOffsets). kafkajs's admin lists
@@ -74,5 +76,25 @@ export async function highWatermarks(
       await cluster.disconnect().catch(() => {});
     }
     await sleep(1000);
+  }
+}
+
+/**
+ * Whether the reader of record reaches the cluster (librdkafka, the run's TLS/SASL): checked
+ * before a run makes anything, so a reader that cannot connect fails the run at once, not after
+ * the workload. Undefined when it does; else what went wrong.
+ */
+export async function readerProblem(
+  bootstrap: string,
+  connection: Connection | undefined,
+): Promise<string | undefined> {
+  const consumer = assignedConsumer(bootstrap, connection, {});
+  try {
+    await connect(consumer, 10_000);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    await disconnect(consumer);
   }
 }

@@ -12,7 +12,7 @@ import { checkSizes } from "../producer/batches.js";
 import { KAFKAJS, kafkaClient } from "../clients/kafkajs.js";
 import { LIBRDKAFKA } from "../clients/librdkafka.js";
 import type { DrainStats } from "../reader/drain.js";
-import { waitTransactionsClosed } from "../reader/offsets.js";
+import { readerProblem, waitTransactionsClosed } from "../reader/offsets.js";
 import { readOfRecord } from "../reader/read.js";
 import { outputIdentity } from "../identity/identity.js";
 import { listenerUpstreams, proxiedRoles, routedListeners } from "./listeners.js";
@@ -96,6 +96,14 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
     ]);
   try {
     checkTargets(schedule, cluster);
+    // The reader of record judges the run: one that cannot connect fails it now, not afterwards.
+    const unread = await readerProblem(opts.bootstrap, opts.connection);
+    if (unread !== undefined) {
+      throw new InfrastructureError(
+        opts.bootstrap,
+        `the reader of record (${LIBRDKAFKA}) cannot reach the cluster: ${unread}`,
+      );
+    }
     const access = brokerAccess(profile, schedule, cluster.brokers);
     const routing = routedListeners(profile, schedule, cluster.brokers);
     await cluster.assertPrefixFree(prefix);
