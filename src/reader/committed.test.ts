@@ -68,3 +68,14 @@ describe("markerOf", () => {
     expect(markerOf(null)).toBeUndefined();
   });
 });
+
+describe("everyOffset", () => {
+  it("holds only for a read without a gap from the log's start to the end", async () => {
+    const { everyOffset } = await import("./cross-check.js");
+    expect(everyOffset([0, 1, 2], 0, 3)).toBe(true);
+    expect(everyOffset([], 5, 5)).toBe(true);
+    expect(everyOffset([0, 2, 3], 0, 4)).toBe(false); // a marker (or a skipped record) at 1
+    expect(everyOffset([1, 2, 3], 0, 4)).toBe(false);
+    expect(everyOffset([0, 1, 2, 3], 0, 3)).toBe(false);
+  });
+});

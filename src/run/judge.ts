@@ -7,6 +7,7 @@ import { judge } from "../reconcile/verdict.js";
 import { buildReport, type Report } from "../report/report.js";
 import { writeRunHtml } from "./html.js";
 import { OffsetSet } from "../reconcile/storage.js";
+import { transactionalOutput } from "./topics.js";
 import { readRunInfo, runFiles, type RunInfo } from "./run-dir.js";
 
 /** The output topic's drains, next to drain.jsonl (the input topic's, read_committed). */
@@ -60,7 +61,9 @@ export async function judgeRunDir(dir: string, warnings: string[] = []): Promise
     await addOutput(reconciler, committed, "committed");
     const uncommitted = path.join(dir, OUTPUT_DRAINS.uncommitted);
     if (fs.existsSync(uncommitted)) await addOutput(reconciler, uncommitted, "uncommitted");
-    else warnings = [...warnings, `${uncommitted} missing: aborted records visible not counted`];
+    else if (transactionalOutput(info.profile)) {
+      warnings = [...warnings, `${uncommitted} missing: aborted records visible not counted`];
+    }
   }
   if (info.sink) await addSinkRows(reconciler, files.drainSink, info.sink.table);
   const rec = reconciler.result();

@@ -6,14 +6,8 @@ import { runNames } from "./run-dir.js";
 import { checkSizes, type RunSizes } from "../producer/batches.js";
 import { brokerAccess, type BrokerAccess } from "./brokers.js";
 import { proxiedRoles, routedListeners, type Routing } from "./listeners.js";
-import {
-  checkTargets,
-  directClient,
-  hasOutputTopic,
-  startPlan,
-  runTopicConfig,
-  type RunOptions,
-} from "./run.js";
+import { checkTargets, directClient, startPlan, type RunOptions } from "./run.js";
+import { hasOutputTopic, runTopicConfig } from "./topics.js";
 
 /**
  * `run --dry-run`: what a run would create and break, without creating or breaking anything.

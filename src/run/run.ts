@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { hasOutputTopic, runTopicConfig, transactionalOutput } from "./topics.js";
 import path from "node:path";
 import type kafkajs from "kafkajs";
 import { AppError, InfrastructureError, UsageError } from "../errors.js";
@@ -244,21 +245,32 @@ async function drainAll(
       // The app's output is read where the app puts the identity.
       ...(output && app ? { identify: outputIdentity(app.identity, info.runId) } : {}),
     });
-  const input = await drain(info.topics.input, files.drain, true);
-  fs.writeFileSync(files.drainEnds, `${JSON.stringify(Object.fromEntries(input.ends))}\n`);
-  if (!info.topics.output) return undefined;
-  // Uncommitted first: it finds the high watermarks, and what a read_committed reader sees is
-  // only final once every transaction up to them has ended.
-  const all = await drain(info.topics.output, files.drainOutputUncommitted, false, true);
-  const held = await waitTransactionsClosed(direct, info.topics.output, all.ends, OPEN_TX_WAIT_MS);
-  if (held.length > 0) {
-    const where = held.map((h) => `p${h.partition} stable at ${h.stable} of ${h.high}`).join(", ");
-    throw new InfrastructureError(
-      info.bootstrap,
-      `a transaction on the output topic ${info.topics.output} is still open after ${OPEN_TX_WAIT_MS / 1000}s (${where}): a killed producer's transaction ends only at its transaction.timeout.ms; judge the run later with: kafka-chaos reconcile ${dir}`,
-    );
-  }
-  return drain(info.topics.output, files.drainOutput, true, true);
+  const readInput = async () => {
+    const input = await drain(info.topics.input, files.drain, true);
+    fs.writeFileSync(files.drainEnds, `${JSON.stringify(Object.fromEntries(input.ends))}\n`);
+  };
+  const readOutput = async (output: string) => {
+    // Without transactions the output has nothing a read_uncommitted reader sees apart.
+    if (!transactionalOutput(info.profile)) return drain(output, files.drainOutput, true, true);
+    // Uncommitted first: it finds the high watermarks, and what a read_committed reader sees
+    // is only final once every transaction up to them has ended.
+    const all = await drain(output, files.drainOutputUncommitted, false, true);
+    const held = await waitTransactionsClosed(direct, output, all.ends, OPEN_TX_WAIT_MS);
+    if (held.length > 0) {
+      const where = held
+        .map((h) => `p${h.partition} stable at ${h.stable} of ${h.high}`)
+        .join(", ");
+      throw new InfrastructureError(
+        info.bootstrap,
+        `a transaction on the output topic ${output} is still open after ${OPEN_TX_WAIT_MS / 1000}s (${where}): a killed producer's transaction ends only at its transaction.timeout.ms; judge the run later with: kafka-chaos reconcile ${dir}`,
+      );
+    }
+    return drain(output, files.drainOutput, true, true);
+  };
+  // One after the other: reading is bound by the main thread (librdkafka hands each record to
+  // JavaScript), so side by side is no faster, only larger.
+  await readInput();
+  return info.topics.output ? readOutput(info.topics.output) : undefined;
 }
 
 /**
@@ -369,31 +381,4 @@ export async function reconcileDir(dir: string, connection?: Connection): Promis
     await cluster.close();
   }
   return judgeRunDir(dir);
-}
-
-/** The processor writes to an output topic (not to a sink). */
-export function hasOutputTopic(profile: Profile): boolean {
-  return profile.processor.enabled && profile.sink.type === "none";
-}
-
-/**
- * The run's topic configs: the profile's workload.topicConfig, and a max.message.bytes that fits
- * the run's batches (the profile's own when it is larger).
- */
-export function topicConfigOf(profile: Profile, maxMessageBytes: number): Record<string, string> {
-  const config = { ...(profile.workload.topicConfig ?? {}) };
-  const given = Number(config["max.message.bytes"] ?? 0);
-  config["max.message.bytes"] = String(Math.max(given, maxMessageBytes));
-  return config;
-}
-
-/** The config of the run's topic of this role (input or output). */
-export function runTopicConfig(
-  profile: Profile,
-  role: string,
-  sizes: { input: number; output: number },
-): Record<string, string> {
-  // The app's own batches may be larger than ours: its output keeps the broker's limit.
-  if (role === "output" && profile.app) return { ...(profile.workload.topicConfig ?? {}) };
-  return topicConfigOf(profile, role === "output" ? sizes.output : sizes.input);
 }
