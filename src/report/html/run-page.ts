@@ -56,9 +56,17 @@ export function renderRunPage(report: Report, timeline: Timeline): string {
           "processor",
         )
       : "",
+    report.clients
+      ? fact(
+          "clients",
+          `producer ${e(report.clients.producer)}${report.clients.processor ? `, processor ${e(report.clients.processor)}` : ""}; read back by ${e(report.clients.reader)} (cross-checked)`,
+          "clients",
+        )
+      : "",
     "</dl>",
     violations(report),
     warnings(report),
+    liveness(report),
     "<h2>Timeline</h2>",
     `<p class="muted">Buckets of ${seconds(timeline.bucketMs)} s. Shaded bands: faults (label → target); dashed lines: crashes at a fixed point; dotted lines: worker crashes.</p>`,
     '<div class="chart" id="chart-sends"></div>',
@@ -115,6 +123,17 @@ function warnings(report: Report): string {
     "<h2>Warnings</h2>",
     '<ul class="warnings" id="warnings">',
     ...report.warnings.map((w) => `<li>${e(w)}</li>`),
+    "</ul>",
+  ].join("\n");
+}
+
+/** Findings about the processor's client, apart from the verdict. */
+function liveness(report: Report): string {
+  if (!report.liveness) return "";
+  return [
+    `<h2>Liveness of ${e(report.liveness.client)}</h2>`,
+    '<ul class="warnings" id="liveness">',
+    ...report.liveness.findings.map((f) => `<li>${e(f)}</li>`),
     "</ul>",
   ].join("\n");
 }
