@@ -20,7 +20,7 @@ const QUEUE_FULL = -184;
 const INIT_MS = 10_000;
 
 /** One record's delivery report: its offset, or the error it failed with. */
-type Delivery = { seq: number; partition: number; offset?: number; error?: LibrdKafkaError };
+export type Delivery = { seq: number; partition: number; offset?: number; error?: LibrdKafkaError };
 type Owed = { resolve: (d: Delivery) => void; seq: number; partition: number };
 
 /**
@@ -240,7 +240,7 @@ export class RdProducerClient {
  * the whole batch unknown when none got through, fail only when the error proves nothing
  * was stored.
  */
-function outcomeOf(deliveries: Delivery[]): SendResult {
+export function outcomeOf(deliveries: Delivery[]): SendResult {
   const failed = deliveries.filter((d) => d.error);
   const offsets = offsetsOf(deliveries);
   if (failed.length === 0) return { outcome: "ok", detail: offsets ? { offsets } : {} };

@@ -79,7 +79,9 @@ export function buildReport(
     ...warnings,
     ...unackedLossWarnings(info, judgement),
   ];
-  if (rec.unconfirmed.messages > 0) all.push(unconfirmedWarning(rec.unconfirmed));
+  if (rec.unconfirmed.messages > 0) {
+    all.push(unconfirmedWarning(rec.unconfirmed, info.clients?.producer ?? "kafkajs"));
+  }
   all.push(...consumerAbortWarnings(info, judgement));
   const complete = rec.endReason === "completed";
   if (!complete) {
@@ -152,9 +154,9 @@ export function relaxWarning(r: Relaxation): string {
   return `claim relaxed: ${r.count} at ${r.hop} is not checked (${r.reason})`;
 }
 
-function unconfirmedWarning(u: UnconfirmedSummary): string {
+function unconfirmedWarning(u: UnconfirmedSummary, client: string): string {
   return (
-    `${u.messages} message(s) reported sent by the client (kafkajs) without a broker acknowledgement ` +
+    `${u.messages} message(s) reported sent by the client (${client}) without a broker acknowledgement ` +
     `for partition(s) ${u.partitions.join(", ")}: counted as unknown, not as acked`
   );
 }
