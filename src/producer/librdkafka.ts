@@ -17,6 +17,9 @@ const NOT_STORED = new Set([
   -190, // _UNKNOWN_PARTITION
 ]);
 const QUEUE_FULL = -184;
+/** librdkafka refuses its configuration (one inconsistent with another, an invalid value). */
+const BAD_CONFIG = new Set([-172, -186]);
+const TRANSACTION_MS = 60_000;
 const INIT_MS = 10_000;
 
 /** One record's delivery report: its offset, or the error it failed with. */
@@ -45,7 +48,7 @@ export class RdProducerClient {
     try {
       producer = await this.connected();
     } catch (err) {
-      return { outcome: "fail", detail: { error: rdText(err) } };
+      return refusedBeforeSend(err);
     }
     const deliveries = await this.produceAll(producer, from, messages);
     const result = outcomeOf(deliveries);
@@ -72,7 +75,7 @@ export class RdProducerClient {
       await call((cb) => producer.beginTransaction(cb));
     } catch (err) {
       await this.discard();
-      return all({ outcome: "fail", detail: { error: rdText(err) } });
+      return all(refusedBeforeSend(err));
     }
     const sent: Delivery[][] = [];
     const sendOne = async (batch: Batch) =>
@@ -211,16 +214,17 @@ export class RdProducerClient {
       "message.send.max.retries": s.retries,
       "retry.backoff.ms": s.retryBackoffMs,
       "request.timeout.ms": s.requestTimeoutMs,
-      // Every retry gets its request timeout; librdkafka gives up on a record after this.
-      "message.timeout.ms": Math.max(
-        5000,
-        s.requestTimeoutMs * (s.retries + 1) + s.retryBackoffMs * s.retries,
-      ),
+      // Every retry gets its request timeout; librdkafka gives up on a record after this (at
+      // most the transaction timeout, which librdkafka requires of a transactional producer).
+      "message.timeout.ms": messageTimeoutMs(s),
       "linger.ms": 5,
       "batch.num.messages": 10_000,
       "compression.codec": s.compression === "gzip" ? "gzip" : "none",
       ...(this.opts.transactionalId
-        ? { "transactional.id": this.opts.transactionalId, "transaction.timeout.ms": 60_000 }
+        ? {
+            "transactional.id": this.opts.transactionalId,
+            "transaction.timeout.ms": TRANSACTION_MS,
+          }
         : {}),
     };
   }
@@ -254,6 +258,36 @@ export function outcomeOf(deliveries: Delivery[]): SendResult {
     seqs: seqRanges(failed.map((d) => d.seq)),
   };
   return { outcome: "ok", detail: { ...(offsets ? { offsets } : {}), unconfirmed, error } };
+}
+
+/** Longest a record may wait for its acknowledgement, retries included. */
+export function messageTimeoutMs(s: {
+  requestTimeoutMs: number;
+  retries: number;
+  retryBackoffMs: number;
+}): number {
+  const all = s.requestTimeoutMs * (s.retries + 1) + s.retryBackoffMs * s.retries;
+  return Math.min(TRANSACTION_MS, Math.max(5000, all));
+}
+
+/**
+ * Nothing left the client: fail. A configuration librdkafka refuses is refused for every send
+ * alike, so the run stops on it (a misconfiguration of the tool's, exit 3) instead of sending on.
+ */
+function refusedBeforeSend(err: unknown): SendResult {
+  const error = rdText(err);
+  const code = (err as Partial<LibrdKafkaError>).code;
+  if (code === undefined || !BAD_CONFIG.has(code)) return { outcome: "fail", detail: { error } };
+  return {
+    outcome: "fail",
+    detail: { error },
+    misconfiguration: {
+      kind: "librdkafka configuration",
+      meaning: error,
+      fix: "the producer settings as librdkafka takes them (see the error); please report it",
+      profileAtFault: false,
+    },
+  };
 }
 
 function call(run: (cb: (err: LibrdKafkaError | null | undefined) => void) => void): Promise<void> {
