@@ -2,6 +2,7 @@ import net from "node:net";
 import tls from "node:tls";
 import kafkajs, { type ISocketFactory, type KafkaConfig } from "kafkajs";
 import { createRequire } from "node:module";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Connection } from "./connection.js";
 
 /** The client's name and version, as reports label what it did. */
@@ -135,8 +136,29 @@ export function rawCluster(kafka: kafkajs.Kafka, isolationLevel: number): RawClu
   return create({ isolationLevel });
 }
 
-/** One raw read_uncommitted fetch of a partition from `offset`, from its leader as last known. */
+/**
+ * One raw read_uncommitted fetch of a partition from `offset`, from its leader as last known.
+ * A fetch that fails (the leader moving, a broker back from a fault) gives no records: after
+ * `retryMs` the metadata is refreshed, and the caller fetches again.
+ */
 export async function fetchRaw(
+  cluster: RawCluster,
+  topic: string,
+  partition: number,
+  offset: number,
+  maxBytes: number,
+  retryMs: number,
+): Promise<RawFetchedRecord[]> {
+  try {
+    return await fetchOnce(cluster, topic, partition, offset, maxBytes);
+  } catch {
+    await sleep(retryMs);
+    await cluster.refreshMetadata().catch(() => {});
+    return [];
+  }
+}
+
+async function fetchOnce(
   cluster: RawCluster,
   topic: string,
   partition: number,

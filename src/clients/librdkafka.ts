@@ -1,4 +1,8 @@
-import rdkafka, { type KafkaConsumer, type LibrdKafkaError } from "@confluentinc/kafka-javascript";
+import rdkafka, {
+  type KafkaConsumer,
+  type LibrdKafkaError,
+  type Message,
+} from "@confluentinc/kafka-javascript";
 import type { Connection } from "./connection.js";
 
 export type RdConfig = Record<string, string | number | boolean>;
@@ -58,6 +62,13 @@ export function disconnect(client: KafkaConsumer): Promise<void> {
     if (!client.isConnected()) return resolve();
     client.disconnect(() => resolve());
   });
+}
+
+/** Up to `max` messages, or fewer once the consumer's default consume timeout has passed. */
+export function consume(client: KafkaConsumer, max: number): Promise<Message[]> {
+  return new Promise((resolve, reject) =>
+    client.consume(max, (err, messages) => (err ? reject(rdError(err)) : resolve(messages))),
+  );
 }
 
 /** The topic's partition ids; an error when the topic is not there. */

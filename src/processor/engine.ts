@@ -25,6 +25,14 @@ export interface Written {
   baseOffset?: string;
 }
 
+/** What a client's send resolved with, as partitions and their base offsets where known. */
+export function writtenOf(meta: { partition: number; baseOffset?: string | null }[]): Written[] {
+  return meta.map((m) => ({
+    partition: m.partition,
+    ...(m.baseOffset === undefined || m.baseOffset === null ? {} : { baseOffset: m.baseOffset }),
+  }));
+}
+
 /** One fetched batch of one partition and the calls the logic may make while handling it. */
 export interface BatchControl {
   partition: number;

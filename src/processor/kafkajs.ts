@@ -2,13 +2,12 @@ import kafkajs from "kafkajs";
 import { initTransactions, KAFKAJS, kafkaClient, type Route } from "../clients/kafkajs.js";
 import type { Connection } from "../clients/connection.js";
 import { ackedPartitions } from "../producer/batches.js";
+import { writtenOf } from "./engine.js";
 import type {
   ConsumerHandlers,
   EngineProducer,
   EngineSettings,
-  OutputRecord,
   ProcessorEngine,
-  Written,
 } from "./engine.js";
 
 /** The processor on kafkajs: every connection through the run's proxies by its socket factory. */
@@ -93,12 +92,12 @@ export function kafkajsEngine(
 function wrapProducer(producer: kafkajs.Producer, groupId: string): EngineProducer {
   return {
     send: async (topic, records) =>
-      written(await producer.send({ topic, acks: -1, messages: messages(records) })),
+      writtenOf(await producer.send({ topic, acks: -1, messages: records })),
     async transaction() {
       const tx = await producer.transaction();
       return {
         async send(topic, records) {
-          const meta = await tx.send({ topic, messages: messages(records) });
+          const meta = await tx.send({ topic, messages: records });
           // kafkajs can resolve a send without the partition's acknowledgement: committing then
           // would commit the input offsets without the output.
           const missing = records.find((r) => !ackedPartitions(meta).has(r.partition));
@@ -107,7 +106,7 @@ function wrapProducer(producer: kafkajs.Producer, groupId: string): EngineProduc
               `the output send resolved without an acknowledgement for partition ${missing.partition}`,
             );
           }
-          return written(meta);
+          return writtenOf(meta);
         },
         sendOffsets: (topic, partition, offset) =>
           tx.sendOffsets({
@@ -120,15 +119,4 @@ function wrapProducer(producer: kafkajs.Producer, groupId: string): EngineProduc
     },
     disconnect: () => producer.disconnect(),
   };
-}
-
-function messages(records: OutputRecord[]): kafkajs.Message[] {
-  return records.map((r) => ({ ...r, key: r.key }));
-}
-
-function written(meta: kafkajs.RecordMetadata[]): Written[] {
-  return meta.map((m) => ({
-    partition: m.partition,
-    ...(m.baseOffset === undefined ? {} : { baseOffset: m.baseOffset }),
-  }));
 }

@@ -2,13 +2,13 @@ import rdkafka from "@confluentinc/kafka-javascript";
 import type { KafkaJS } from "@confluentinc/kafka-javascript";
 import type { Connection } from "../clients/connection.js";
 import { LIBRDKAFKA, rdkafkaConfig } from "../clients/librdkafka.js";
+import { writtenOf } from "./engine.js";
 import type {
   ConsumerHandlers,
   EngineProducer,
   EngineSettings,
   OutputRecord,
   ProcessorEngine,
-  Written,
 } from "./engine.js";
 
 const ASSIGN_PARTITIONS = -175;
@@ -97,7 +97,7 @@ export function librdkafkaEngine(
 
 function wrapProducer(producer: KafkaJS.Producer, consumer: KafkaJS.Consumer): EngineProducer {
   const send = async (topic: string, records: OutputRecord[]) =>
-    written(await producer.send({ topic, messages: messages(records) }));
+    writtenOf(await producer.send({ topic, messages: messages(records) }));
   return {
     send,
     async transaction() {
@@ -117,18 +117,7 @@ function wrapProducer(producer: KafkaJS.Producer, consumer: KafkaJS.Consumer): E
   };
 }
 
+/** Copies: the KafkaJS-style layer rewrites the records it is given (headers, timestamp). */
 function messages(records: OutputRecord[]) {
-  return records.map((r) => ({
-    key: r.key ?? null,
-    value: r.value,
-    partition: r.partition,
-    headers: r.headers,
-  }));
-}
-
-function written(meta: { partition: number; baseOffset?: string | null }[]): Written[] {
-  return meta.map((m) => ({
-    partition: m.partition,
-    ...(m.baseOffset === undefined || m.baseOffset === null ? {} : { baseOffset: m.baseOffset }),
-  }));
+  return records.map((r) => ({ ...r }));
 }

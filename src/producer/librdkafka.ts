@@ -2,7 +2,6 @@ import rdkafka, { type LibrdKafkaError, type Producer } from "@confluentinc/kafk
 import { setTimeout as sleep } from "node:timers/promises";
 import { rdkafkaConfig, type RdConfig } from "../clients/librdkafka.js";
 import type { Unconfirmed } from "../history/events.js";
-import type { PartitionPlan } from "./batches.js";
 import type { SendResult } from "./kafkajs.js";
 import type { Batch, OutgoingMessage, ProducerOptions } from "./producer.js";
 import { retryAborted } from "./retry.js";
@@ -38,10 +37,7 @@ export class RdProducerClient {
   /** records produced, their delivery report still owed */
   private readonly waiting = new Map<object, Owed>();
 
-  constructor(
-    private readonly opts: ProducerOptions,
-    private readonly plan: PartitionPlan,
-  ) {}
+  constructor(private readonly opts: ProducerOptions) {}
 
   async send(from: number, to: number, messages: OutgoingMessage[]): Promise<SendResult> {
     let producer: Producer;

@@ -116,7 +116,7 @@ export interface OutgoingMessage {
 async function engineFor(opts: ProducerOptions, plan: PartitionPlan): Promise<ProducerEngine> {
   if (opts.client !== "librdkafka") return new ProducerClient(opts, plan);
   const { RdProducerClient } = await import("./librdkafka.js");
-  return new RdProducerClient(opts, plan);
+  return new RdProducerClient(opts);
 }
 
 /** What a client library does for the send loop. */

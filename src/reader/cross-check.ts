@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type kafkajs from "kafkajs";
 import { InfrastructureError } from "../errors.js";
 import { fetchRaw, rawCluster, READ_UNCOMMITTED, type RawCluster } from "../clients/kafkajs.js";
@@ -99,13 +98,7 @@ async function readRaw(
   let offset = start;
   let empty = 0;
   while (offset < limit) {
-    const messages = await fetchRaw(cluster, topic, partition, offset, FETCH_BYTES).catch(
-      async () => {
-        await sleep(500);
-        await cluster.refreshMetadata().catch(() => {});
-        return [];
-      },
-    );
+    const messages = await fetchRaw(cluster, topic, partition, offset, FETCH_BYTES, 500);
     for (const m of messages) {
       log.add({
         offset: Number(m.offset),

@@ -3,7 +3,7 @@ import type { KafkaConsumer, Message } from "@confluentinc/kafka-javascript";
 import { InfrastructureError } from "../errors.js";
 import { encodeDrained } from "../history/reader.js";
 import type { Connection } from "../clients/connection.js";
-import { assignedConsumer, connect, disconnect, rdError } from "../clients/librdkafka.js";
+import { assignedConsumer, connect, consume, disconnect } from "../clients/librdkafka.js";
 import { identityOf, type Identity } from "../identity/headers.js";
 
 export interface DrainOptions {
@@ -107,7 +107,7 @@ async function readAll(
   consumer.setDefaultConsumeTimeout(200);
   consumer.assign([...pending].map((partition) => ({ topic: opts.topic, partition, offset: -2 })));
   while (pending.size > 0) {
-    const messages = await consumeBatch(consumer);
+    const messages = await consume(consumer, BATCH);
     const lines: string[] = [];
     for (const m of messages) {
       if (m.offset >= endOf(m.partition)) continue;
@@ -132,12 +132,6 @@ async function readAll(
       );
     }
   }
-}
-
-function consumeBatch(consumer: KafkaConsumer): Promise<Message[]> {
-  return new Promise((resolve, reject) =>
-    consumer.consume(BATCH, (err, messages) => (err ? reject(rdError(err)) : resolve(messages))),
-  );
 }
 
 /** A librdkafka message's key, value and headers (a list of one-key objects) as one record. */

@@ -1,13 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type kafkajs from "kafkajs";
 import type { Connection } from "../clients/connection.js";
-import {
-  fetchRaw,
-  rawCluster,
-  READ_UNCOMMITTED,
-  type RawFetchedRecord,
-} from "../clients/kafkajs.js";
-import { assignedConsumer, connect, disconnect, rdError } from "../clients/librdkafka.js";
+import { fetchRaw, rawCluster, READ_UNCOMMITTED } from "../clients/kafkajs.js";
+import { assignedConsumer, connect, consume, disconnect } from "../clients/librdkafka.js";
 import type { Message } from "@confluentinc/kafka-javascript";
 import { identityOf } from "../identity/headers.js";
 import { markerOf } from "./committed.js";
@@ -83,9 +78,7 @@ async function readCommittedAt(
     consumer.setDefaultConsumeTimeout(200);
     consumer.assign([{ topic: at.topic, partition: at.partition, offset: at.base }]);
     while (Date.now() < deadline) {
-      const messages = await new Promise<Message[]>((resolve, reject) =>
-        consumer.consume(100, (err, m) => (err ? reject(rdError(err)) : resolve(m))),
-      );
+      const messages = await consume(consumer, 100);
       const first = messages.find((m) => m.partition === at.partition && m.offset >= at.base);
       if (first)
         return first.offset === at.base && isBatchStart(first, doubt) ? "committed" : "aborted";
@@ -112,13 +105,7 @@ async function markerAfter(kafka: kafkajs.Kafka, at: At, deadline: number): Prom
     let producerId: string | undefined;
     let offset = at.base;
     while (Date.now() < deadline) {
-      const records = await fetchRaw(cluster, at.topic, at.partition, offset, 1024 * 1024).catch(
-        async () => {
-          await sleep(200);
-          await cluster.refreshMetadata().catch(() => {});
-          return [] as RawFetchedRecord[];
-        },
-      );
+      const records = await fetchRaw(cluster, at.topic, at.partition, offset, 1024 * 1024, 200);
       for (const r of records) {
         const o = Number(r.offset);
         if (o < offset) continue;

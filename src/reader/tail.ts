@@ -1,12 +1,12 @@
 import fs from "node:fs";
-import type { KafkaConsumer, Message } from "@confluentinc/kafka-javascript";
+import type { Message } from "@confluentinc/kafka-javascript";
 import type { Connection } from "../clients/connection.js";
 import {
   assignedConsumer,
   connect,
+  consume,
   disconnect,
   partitionsOf,
-  rdError,
 } from "../clients/librdkafka.js";
 import { identityOf } from "../identity/headers.js";
 import { fieldsOf } from "./drain.js";
@@ -56,7 +56,6 @@ const RETRY_MS = 1000;
 export class TailReader {
   private readonly out: fs.WriteStream;
   private readonly stats: TailStats = { records: 0, foreign: 0, errors: 0 };
-  private consumer?: KafkaConsumer;
   private loop?: Promise<void>;
   private stopping = false;
   private closed = false;
@@ -109,7 +108,6 @@ export class TailReader {
         "isolation.level": "read_uncommitted",
         "fetch.wait.max.ms": 200,
       });
-      this.consumer = consumer;
       try {
         await connect(consumer, 5000);
         const partitions = await partitionsOf(consumer, this.opts.topic, 5000);
@@ -118,7 +116,7 @@ export class TailReader {
         );
         consumer.setDefaultConsumeTimeout(200);
         started();
-        while (!this.stopping) this.record(await consumeBatch(consumer));
+        while (!this.stopping) this.record(await consume(consumer, 5000));
       } catch (e) {
         this.fail(e);
         if (!this.stopping) await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
@@ -157,12 +155,6 @@ export class TailReader {
     this.stats.errors += 1;
     this.stats.lastError = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   }
-}
-
-function consumeBatch(consumer: KafkaConsumer): Promise<Message[]> {
-  return new Promise((resolve, reject) =>
-    consumer.consume(5000, (err, messages) => (err ? reject(rdError(err)) : resolve(messages))),
-  );
 }
 
 /** Waits for `work`, but no longer than `ms`; `late` is called when it gave up. */

@@ -1,6 +1,7 @@
-import type { KafkaConsumer, Message } from "@confluentinc/kafka-javascript";
+import type { KafkaConsumer } from "@confluentinc/kafka-javascript";
+import { InfrastructureError } from "../errors.js";
 import type { Connection } from "../clients/connection.js";
-import { assignedConsumer, connect, disconnect, rdError } from "../clients/librdkafka.js";
+import { assignedConsumer, connect, consume, disconnect } from "../clients/librdkafka.js";
 
 export interface VisibleEndsOptions {
   bootstrap: string;
@@ -67,11 +68,13 @@ async function lastIn(
   consumer.assign([...from].map(([partition, offset]) => ({ topic, partition, offset })));
   try {
     while (pending.size > 0) {
-      if (Date.now() > deadline)
-        throw new Error(`${topic}: the end of what consumers see was not reached in time`);
-      const messages = await new Promise<Message[]>((resolve, reject) =>
-        consumer.consume(1000, (err, m) => (err ? reject(rdError(err)) : resolve(m))),
-      );
+      if (Date.now() > deadline) {
+        throw new InfrastructureError(
+          topic,
+          `the end of what consumers are handed was not reached in time (partitions ${[...pending].join(",")})`,
+        );
+      }
+      const messages = await consume(consumer, 1000);
       for (const m of messages) {
         if (m.offset >= (ends.get(m.partition) ?? 0)) continue;
         last.set(m.partition, Math.max(last.get(m.partition) ?? -1, m.offset));

@@ -198,6 +198,7 @@ export class Reconciler {
     const stage = toSink ? "consumer-sink" : "processor-output";
     // broker-storage needs a broker's ack, and a tail to say the run judges it
     const storage = this.visible !== null && !acksZero;
+    const processor = pipeline ? this.processorSummary() : null;
     return {
       run: this.run,
       messages: countMessages(this.outcomes, acksZero),
@@ -205,7 +206,7 @@ export class Reconciler {
       hops: pipeline
         ? this.pipelineHops(acksZero, stage, storage)
         : this.producerHops(acksZero, storage),
-      processor: pipeline ? this.processorSummary() : null,
+      processor,
       complete: this.end !== null,
       endReason: this.end?.reason ?? null,
       durationMs: this.lastTime,
@@ -213,9 +214,7 @@ export class Reconciler {
         messages: this.unconfirmed.messages,
         partitions: [...this.unconfirmed.partitions].sort((a, b) => a - b),
       },
-      liveness: pipeline
-        ? livenessFindings(this.progress, this.processorSummary().crashes, this.faults)
-        : [],
+      liveness: processor ? livenessFindings(this.progress, processor.crashes, this.faults) : [],
       errors: [...this.errors.values()]
         .map((g) => ({ ...g }))
         .sort(
