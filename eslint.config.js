@@ -36,6 +36,7 @@ const LAYERS = {
     "sinks",
     "stack",
   ],
+  explore: ["clients", "faults", "history", "profiles", "reconcile", "report", "run", "stack"],
 };
 const FOLDERS = [...Object.keys(LAYERS), "cli"];
 

@@ -5,6 +5,7 @@ import { PASSWORD_ENV } from "../clients/connection.js";
 import { cleanupCommand } from "./cleanup.js";
 import { compareCommand } from "./compare.js";
 import { doctorCommand } from "./doctor.js";
+import { exploreCommand } from "./explore.js";
 import { profilesCommand } from "./profiles.js";
 import { reportCommand } from "./report.js";
 import { reconcileCommand, runCommand } from "./run.js";
@@ -118,6 +119,43 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .action(async (opts) => setCode(await runCommand(opts)));
 
   program
+    .command("explore")
+    .description(
+      "search random fault schedules until the profile's claim breaks, then shrink the schedule to a minimal replay",
+    )
+    .requiredOption(
+      "--profile <name|file>",
+      "built-in profile name or a YAML/JSON file (its own faults are not used)",
+    )
+    .addOption(bootstrapOption())
+    .addOption(toxiproxyOption())
+    .option("--budget <time>", "stop searching and shrinking after this long", "30m")
+    .option("--runs <n>", "at most this many search trials", positive("--runs"))
+    .option("--seed <n>", "seed of the exploration, to repeat it", wholeNumber("--seed"))
+    .option(
+      "--kinds <list>",
+      "fault kinds to draw from: network, process, broker, app (default: every kind that fits)",
+    )
+    .option(
+      "--replays <k>",
+      "a finding, and each shrink step, must violate again in K of K replays",
+      positive("--replays"),
+      3,
+    )
+    .option(
+      "--messages <n>",
+      "messages per trial (overrides the profile)",
+      wholeNumber("--messages"),
+    )
+    .option(
+      "--client <name>",
+      "client library of the producer and processor: kafkajs or librdkafka",
+    )
+    .option("--trial-timeout <time>", "stop a trial that runs longer and count it as exit 3", "5m")
+    .option("--out <dir>", "directory for the trials, summary.json and replay.yaml")
+    .action(async (opts) => setCode(await exploreCommand(opts)));
+
+  program
     .command("compare")
     .description("run several profiles on the same workload and faults; compare speed and safety")
     .requiredOption("--profiles <list>", "comma-separated profile names or files")
@@ -190,9 +228,9 @@ export function buildProgram(setCode: (code: number) => void): Command {
     .option("--dry-run", "only list what would be removed", false)
     .option("--older-than <time>", "only runs started longer ago than this (0 = all)", "15m")
     .action(async (opts) => setCode(await cleanupCommand(opts)));
-  const proxied = ["run", "compare", "doctor"];
+  const proxied = ["run", "explore", "compare", "doctor"];
   for (const cmd of program.commands) if (proxied.includes(cmd.name())) withProxyOptions(cmd);
-  const secured = ["run", "compare", "reconcile", "doctor", "cleanup"];
+  const secured = ["run", "explore", "compare", "reconcile", "doctor", "cleanup"];
   for (const cmd of program.commands) if (secured.includes(cmd.name())) withConnection(cmd);
   return program;
 }

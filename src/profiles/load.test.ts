@@ -9,6 +9,7 @@ import {
   formatFieldPath,
   listProfiles,
   loadProfile,
+  PACKAGE_ROOT,
   profileToYaml,
 } from "./load.js";
 
@@ -139,6 +140,23 @@ describe("built-in profiles", () => {
     const file = await write(`${name}-copy.yaml`, profileToYaml(profile));
     expect(await loadProfile(file)).toEqual(profile);
   });
+
+  it.each([
+    "examples/kafka-streams/streams-exactly-once.yaml",
+    "examples/python-postgres/python-on-conflict.yaml",
+  ])(
+    "%s (an app, listeners) survives profileToYaml, with a seed and broker commands",
+    async (example) => {
+      const loaded = await loadProfile(path.join(PACKAGE_ROOT, example));
+      const profile = {
+        ...loaded,
+        seed: 77,
+        brokers: { commands: { kill: "ssh {host} pkill -9 java" }, timeout: 30_000 },
+      };
+      const file = await write("app-copy.yaml", profileToYaml(profile));
+      expect(await loadProfile(file)).toEqual(profile);
+    },
+  );
 });
 
 describe("loading files", () => {

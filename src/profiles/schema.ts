@@ -284,6 +284,8 @@ export const profileSchema = strictObject({
   /** the user's own program in place of the built-in processor */
   app: app.optional(),
   faults: z.array(fault).default([]),
+  /** the fault schedule's seed when --seed is not given (explore's replay profiles carry one) */
+  seed: whole(0).optional(),
   /** hop → counts that must be zero there, on top of the checks the claim implies */
   expect: strictObject(expectShape).prefault({}),
   /** checks the claim implies that this pipeline is not held to, each with a reason */

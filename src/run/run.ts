@@ -325,7 +325,7 @@ export function directClient(
 /** Run id, prefix, seed and the concrete fault schedule of a new run. */
 export function startPlan(opts: Pick<RunOptions, "profile" | "seed" | "topicPrefix">) {
   const runId = newRunId();
-  const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const seed = opts.seed ?? opts.profile.seed ?? Math.floor(Math.random() * 2 ** 31);
   const { faults, workload } = opts.profile;
   return {
     runId,

@@ -1,0 +1,260 @@
+/**
+ * `explore`: search fault schedules until the profile's claim breaks, confirm the finding by
+ * replaying it, then shrink it to a minimal case. The trials themselves are run by the caller
+ * (`runTrial`: a real run, or a fake judge in tests), so this file is the search and nothing
+ * else.
+ */
+import { mulberry32 } from "../random.js";
+import type { Profile } from "../profiles/schema.js";
+import { baseCase, caseJson, type Case } from "./case.js";
+import { drawCase, type Scope } from "./generate.js";
+import { shrink, type ShrinkResult } from "./shrink.js";
+
+/** One violated check: the hop and the kind of count (e.g. producer-broker, lostAcked). */
+export interface Signature {
+  hop: string;
+  count: string;
+}
+
+export interface TrialOutcome {
+  /** the run's exit code: 0 pass, 1 violation, 2 the case cannot run, 3 infrastructure */
+  exitCode: number;
+  violations: (Signature & { value: number })[];
+  durationMs: number;
+  /** how long the producers sent, when the run got that far */
+  sendMs?: number;
+  /** the run directory */
+  dir?: string;
+  /** exit 2 or 3: what went wrong */
+  error?: string;
+  interrupted?: boolean;
+}
+
+export type Phase = "baseline" | "search" | "confirm" | "shrink";
+
+export interface Trial extends TrialOutcome {
+  n: number;
+  phase: Phase;
+  case: Case;
+}
+
+export type RunTrial = (c: Case, n: number, phase: Phase) => Promise<TrialOutcome>;
+
+export interface ExploreOptions {
+  profile: Profile;
+  /** the scope without expectedMs: that comes from the baseline when the rate does not say it */
+  scope: Omit<Scope, "expectedMs">;
+  seed: number;
+  budgetMs: number;
+  /** most search trials (the baseline not counted); unlimited when absent */
+  maxTrials?: number;
+  /** K: a finding must violate again in K of K replays, and so must each kept shrink step */
+  replays: number;
+  runTrial: RunTrial;
+  /** why a drawn case cannot run here (the run's own refusals), or undefined */
+  refuses?: (c: Case) => Promise<string | undefined>;
+  onTrial?: (t: Trial) => void;
+  now?: () => number;
+  signal?: AbortSignal;
+}
+
+export interface Finding {
+  signature: Signature;
+  /** the search trial that found it */
+  trial: number;
+  original: Case;
+  /** replays of the original that violated the same check, of `replays` */
+  reproduced: number;
+  replays: number;
+  flaky: boolean;
+  /** absent for a flaky finding: only what reproduces K of K is shrunk */
+  shrink?: ShrinkResult;
+  minimal: Case;
+  /** the directory of a run of the minimal case that shows the violation */
+  minimalDir?: string;
+}
+
+export interface Exploration {
+  outcome: "violation" | "none" | "infrastructure" | "interrupted";
+  seed: number;
+  groups: readonly string[];
+  trials: Trial[];
+  /** kinds of fault drawn in the search, with how many times */
+  drawn: Record<string, number>;
+  /** drawn cases the run would have refused (not run, not counted as trials) */
+  refused: number;
+  finding: Finding | null;
+  durationMs: number;
+}
+
+export async function explore(opts: ExploreOptions): Promise<Exploration> {
+  const now = opts.now ?? Date.now;
+  const started = now();
+  const random = mulberry32(opts.seed);
+  const trials: Trial[] = [];
+  const drawn: Record<string, number> = {};
+  let refused = 0;
+  const budgetLeft = () => now() - started < opts.budgetMs && !opts.signal?.aborted;
+  const run = async (c: Case, phase: Phase): Promise<Trial> => {
+    const trial = {
+      n: trials.length + 1,
+      phase,
+      case: c,
+      ...(await opts.runTrial(c, trials.length + 1, phase)),
+    };
+    trials.push(trial);
+    opts.onTrial?.(trial);
+    return trial;
+  };
+  const result = (outcome: Exploration["outcome"], finding: Finding | null): Exploration => ({
+    outcome,
+    seed: opts.seed,
+    groups: opts.scope.groups,
+    trials,
+    drawn,
+    refused,
+    finding,
+    durationMs: now() - started,
+  });
+
+  // The baseline: the profile with no fault. It times the workload, and a pipeline that breaks
+  // with nothing broken is a finding of its own.
+  const baseline = await run(baseCase(opts.profile, Math.floor(random() * 2 ** 31)), "baseline");
+  if (baseline.interrupted) return result("interrupted", null);
+  if (baseline.exitCode === 3) return result("infrastructure", null);
+  let found: Trial | undefined = violated(baseline) ? baseline : undefined;
+  const scope: Scope = { ...opts.scope, expectedMs: expectedMs(opts.profile, baseline) };
+
+  let searched = 0;
+  while (!found && budgetLeft() && searched < (opts.maxTrials ?? Infinity)) {
+    const c = drawCase(opts.profile, scope, random);
+    const refusal = opts.refuses ? await opts.refuses(c) : undefined;
+    if (refusal !== undefined) {
+      refused += 1;
+      if (refused > 50 + 10 * searched) break;
+      continue;
+    }
+    for (const f of c.faults) drawn[f.type] = (drawn[f.type] ?? 0) + 1;
+    searched += 1;
+    const trial = await run(c, "search");
+    if (trial.interrupted) return result("interrupted", null);
+    if (violated(trial)) found = trial;
+  }
+  if (!found) {
+    if (opts.signal?.aborted) return result("interrupted", null);
+    const infra = trials.filter((t) => t.exitCode === 3).length;
+    return result(infra * 2 > trials.length ? "infrastructure" : "none", null);
+  }
+
+  const signature = pick(found);
+  const confirmation = await confirm(found.case, opts.replays, (c) => run(c, "confirm"), signature);
+  const finding: Finding = {
+    signature,
+    trial: found.n,
+    original: found.case,
+    reproduced: confirmation.reproduced,
+    replays: opts.replays,
+    flaky: confirmation.reproduced < opts.replays,
+    minimal: found.case,
+    ...minimalDirOf(confirmation.lastDir ?? found.dir),
+  };
+  if (opts.signal?.aborted) return result("interrupted", finding);
+  if (finding.flaky) return result("violation", finding);
+  let minimalDir = finding.minimalDir;
+  // A step is kept only when K of K replays show the violation; it stops at the first that does not.
+  const fails = async (c: Case) => {
+    for (let i = 0; i < opts.replays; i += 1) {
+      const t = await run(c, "shrink");
+      if (!shows(t, signature)) return { failed: false, replays: i + 1 };
+      if (i === opts.replays - 1) minimalDir = t.dir ?? minimalDir;
+    }
+    return { failed: true, replays: opts.replays };
+  };
+  const shrunk = await shrink(opts.profile, found.case, fails, budgetLeft);
+  return result(opts.signal?.aborted ? "interrupted" : "violation", {
+    ...finding,
+    shrink: shrunk,
+    minimal: shrunk.minimal,
+    ...minimalDirOf(minimalDir),
+  });
+}
+
+function minimalDirOf(dir: string | undefined): { minimalDir?: string } {
+  return dir === undefined ? {} : { minimalDir: dir };
+}
+
+/** Replays every time (the rate is part of the report), unlike a shrink step that stops early. */
+async function confirm(
+  c: Case,
+  replays: number,
+  run: (c: Case) => Promise<Trial>,
+  signature: Signature,
+): Promise<{ reproduced: number; lastDir?: string }> {
+  let reproduced = 0;
+  let lastDir: string | undefined;
+  for (let i = 0; i < replays; i += 1) {
+    const t = await run(c);
+    if (shows(t, signature)) {
+      reproduced += 1;
+      lastDir = t.dir ?? lastDir;
+    }
+  }
+  return { reproduced, ...(lastDir ? { lastDir } : {}) };
+}
+
+function violated(t: TrialOutcome): boolean {
+  return t.exitCode === 1 && t.violations.length > 0;
+}
+
+/** The violation a finding is about: the first the report lists (hops in pipeline order). */
+function pick(t: TrialOutcome): Signature {
+  const { hop, count } = t.violations[0]!;
+  return { hop, count };
+}
+
+export function shows(t: TrialOutcome, s: Signature): boolean {
+  return t.exitCode === 1 && t.violations.some((v) => v.hop === s.hop && v.count === s.count);
+}
+
+/**
+ * How long the workload sends: messages / rate when paced, else what the baseline took.
+ * Faults placed by time land inside that window.
+ */
+function expectedMs(profile: Profile, baseline: TrialOutcome): number {
+  const { messages, rate } = profile.workload;
+  if (rate > 0) return Math.round((messages / rate) * 1000);
+  return baseline.sendMs ?? 0;
+}
+
+/** summary.json: every trial, the shrink steps, the minimal case. */
+export function summaryOf(e: Exploration, profile: string) {
+  return {
+    profile,
+    seed: e.seed,
+    kinds: e.groups,
+    outcome: e.outcome,
+    durationMs: e.durationMs,
+    drawn: e.drawn,
+    refused: e.refused,
+    trials: e.trials.map((t) => ({
+      n: t.n,
+      phase: t.phase,
+      ...caseJson(t.case),
+      exitCode: t.exitCode,
+      verdict: t.exitCode === 0 ? "pass" : t.exitCode === 1 ? "violation" : "not judged",
+      violations: t.violations.map((v) => `${v.hop} ${v.count} = ${v.value}`),
+      durationMs: t.durationMs,
+      ...(t.dir ? { dir: t.dir } : {}),
+      ...(t.error ? { error: t.error } : {}),
+    })),
+    finding: e.finding && {
+      signature: e.finding.signature,
+      trial: e.finding.trial,
+      reproduced: `${e.finding.reproduced}/${e.finding.replays}`,
+      flaky: e.finding.flaky,
+      original: caseJson(e.finding.original),
+      minimal: caseJson(e.finding.minimal),
+      shrink: e.finding.shrink ?? null,
+    },
+  };
+}
