@@ -3,7 +3,7 @@ import ora from "ora";
 import { UsageError } from "../errors.js";
 import { describeCase } from "../explore/case.js";
 import { explore, type Exploration, type Trial } from "../explore/explore.js";
-import { KIND_GROUPS, type KindGroup } from "../explore/generate.js";
+import { KIND_GROUPS, kindsFor, type KindGroup } from "../explore/generate.js";
 import { writeExploration, type Written } from "../explore/output.js";
 import { probeScope, runRefusals, type ClusterAccess } from "../explore/scope.js";
 import { runTrials } from "../explore/trial.js";
@@ -58,9 +58,20 @@ export async function exploreCommand(flags: ExploreFlags): Promise<number> {
   process.on("SIGTERM", onSignal);
   const started = Date.now();
   const view = trialView(budgetMs, started);
+  const kinds = kindsFor(profile, { ...scope, expectedMs: 0 }).map((k) => k.type);
+  if (kinds.length === 0) {
+    throw new UsageError(
+      `--kinds ${groups.join(",")}: no fault kind of these fits profile ${profile.name} on this cluster`,
+    );
+  }
   console.error(
-    `exploring ${profile.name} (claims ${profile.claims}) with seed ${seed}, budget ${flags.budget}: ${groups.join(", ")} faults${scope.available.has("brokers") ? "" : " (no broker faults: the cluster has one broker and no broker commands)"}`,
+    `exploring ${profile.name} (claims ${profile.claims}) with seed ${seed}, budget ${flags.budget}, drawing from: ${kinds.join(", ")}`,
   );
+  if (groups.includes("broker") && !scope.available.has("brokers")) {
+    console.error(
+      "no broker faults: the cluster has one broker, or is not the local stack and has no broker commands",
+    );
+  }
   try {
     const e = await explore({
       profile,
@@ -186,6 +197,12 @@ export function conclusion(e: Exploration, written: Written): string {
       );
     }
     lines.push(`minimal: ${describeCase(f.minimal)}`);
+    const others = e.flaky.filter((x) => x !== f);
+    if (others.length > 0) {
+      lines.push(
+        `${others.length} other finding(s) did not reproduce ${f.replays} of ${f.replays} (flaky; listed in summary.json)`,
+      );
+    }
   }
   if (written.replay) lines.push(`replay: kafka-chaos run --profile ${written.replay}`);
   if (written.report) lines.push(`report: ${written.report}`);

@@ -83,6 +83,32 @@ describe("explore", () => {
     expect(e.finding!.flaky).toBe(true);
     expect(e.finding!.reproduced).toBe(1); // replays 2 and 4 of the crash case pass, 3 fails
     expect(e.finding!.shrink).toBeUndefined();
+    // The search went on after it, for a finding that reproduces; every later one was flaky too.
+    expect(e.flaky.length).toBeGreaterThan(1);
+    expect(e.finding).toBe(e.flaky[0]);
+  });
+
+  it("goes on after a flaky finding and shrinks the first that reproduces K of K", async () => {
+    // Crashes with a worker slot 0 lose messages every time; others only on the first try.
+    const tried = new Set<string>();
+    const e = await explore(
+      options(async (c) => {
+        const crash = c.faults.find((f) => f.type === "crash-consumer");
+        if (!crash) return pass;
+        if (crash.params.worker === 0) return loss();
+        const key = JSON.stringify(c);
+        if (tried.has(key)) return pass;
+        tried.add(key);
+        return loss();
+      }),
+    );
+    expect(e.outcome).toBe("violation");
+    expect(e.finding!.flaky).toBe(false);
+    expect(e.finding!.shrink).toBeDefined();
+    expect(e.flaky.every((f) => f.reproduced < 3)).toBe(true);
+    expect(e.finding!.minimal.faults.map((f) => f.params)).toEqual([
+      expect.objectContaining({ worker: 0 }),
+    ]);
   });
 
   it("ends with none when the budget runs out, listing what it drew", async () => {

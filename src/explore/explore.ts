@@ -83,7 +83,10 @@ export interface Exploration {
   drawn: Record<string, number>;
   /** drawn cases the run would have refused (not run, not counted as trials) */
   refused: number;
+  /** the finding: one that reproduced K of K and was shrunk, else the first flaky one */
   finding: Finding | null;
+  /** findings that did not reproduce K of K replays (the search went on after each) */
+  flaky: Finding[];
   durationMs: number;
 }
 
@@ -94,6 +97,7 @@ export async function explore(opts: ExploreOptions): Promise<Exploration> {
   const trials: Trial[] = [];
   const drawn: Record<string, number> = {};
   let refused = 0;
+  const flaky: Finding[] = [];
   const budgetLeft = () => now() - started < opts.budgetMs && !opts.signal?.aborted;
   const run = async (c: Case, phase: Phase): Promise<Trial> => {
     const trial = {
@@ -114,6 +118,7 @@ export async function explore(opts: ExploreOptions): Promise<Exploration> {
     drawn,
     refused,
     finding,
+    flaky,
     durationMs: now() - started,
   });
 
@@ -122,11 +127,33 @@ export async function explore(opts: ExploreOptions): Promise<Exploration> {
   const baseline = await run(baseCase(opts.profile, Math.floor(random() * 2 ** 31)), "baseline");
   if (baseline.interrupted) return result("interrupted", null);
   if (baseline.exitCode === 3) return result("infrastructure", null);
-  let found: Trial | undefined = violated(baseline) ? baseline : undefined;
   const scope: Scope = { ...opts.scope, expectedMs: expectedMs(opts.profile, baseline) };
+  const confirmOf = async (found: Trial): Promise<Finding> => {
+    const signature = pick(found);
+    const confirmation = await confirm(
+      found.case,
+      opts.replays,
+      (c) => run(c, "confirm"),
+      signature,
+    );
+    return {
+      signature,
+      trial: found.n,
+      original: found.case,
+      reproduced: confirmation.reproduced,
+      replays: opts.replays,
+      flaky: confirmation.reproduced < opts.replays,
+      minimal: found.case,
+      ...minimalDirOf(confirmation.lastDir ?? found.dir),
+    };
+  };
 
+  // A finding that does not reproduce K of K is kept aside and the search goes on for one that
+  // does: only that can be shrunk. The first flaky one is the answer when none does.
+  let finding: Finding | undefined = violated(baseline) ? await confirmOf(baseline) : undefined;
+  if (finding?.flaky) flaky.push(finding);
   let searched = 0;
-  while (!found && budgetLeft() && searched < (opts.maxTrials ?? Infinity)) {
+  while ((!finding || finding.flaky) && budgetLeft() && searched < (opts.maxTrials ?? Infinity)) {
     const c = drawCase(opts.profile, scope, random);
     const refusal = opts.refuses ? await opts.refuses(c) : undefined;
     if (refusal !== undefined) {
@@ -137,29 +164,19 @@ export async function explore(opts: ExploreOptions): Promise<Exploration> {
     for (const f of c.faults) drawn[f.type] = (drawn[f.type] ?? 0) + 1;
     searched += 1;
     const trial = await run(c, "search");
-    if (trial.interrupted) return result("interrupted", null);
-    if (violated(trial)) found = trial;
+    if (trial.interrupted) break;
+    if (!violated(trial)) continue;
+    finding = await confirmOf(trial);
+    if (finding.flaky) flaky.push(finding);
   }
-  if (!found) {
-    if (opts.signal?.aborted) return result("interrupted", null);
+  if (opts.signal?.aborted) return result("interrupted", finding ?? null);
+  if (!finding || finding.flaky) {
+    if (flaky[0]) return result("violation", flaky[0]);
     const infra = trials.filter((t) => t.exitCode === 3).length;
     return result(infra * 2 > trials.length ? "infrastructure" : "none", null);
   }
 
-  const signature = pick(found);
-  const confirmation = await confirm(found.case, opts.replays, (c) => run(c, "confirm"), signature);
-  const finding: Finding = {
-    signature,
-    trial: found.n,
-    original: found.case,
-    reproduced: confirmation.reproduced,
-    replays: opts.replays,
-    flaky: confirmation.reproduced < opts.replays,
-    minimal: found.case,
-    ...minimalDirOf(confirmation.lastDir ?? found.dir),
-  };
-  if (opts.signal?.aborted) return result("interrupted", finding);
-  if (finding.flaky) return result("violation", finding);
+  const { signature } = finding;
   let minimalDir = finding.minimalDir;
   // A step is kept only when K of K replays show the violation; it stops at the first that does not.
   const fails = async (c: Case) => {
@@ -170,7 +187,7 @@ export async function explore(opts: ExploreOptions): Promise<Exploration> {
     }
     return { failed: true, replays: opts.replays };
   };
-  const shrunk = await shrink(opts.profile, found.case, fails, budgetLeft);
+  const shrunk = await shrink(opts.profile, finding.original, fails, budgetLeft);
   return result(opts.signal?.aborted ? "interrupted" : "violation", {
     ...finding,
     shrink: shrunk,
@@ -256,5 +273,11 @@ export function summaryOf(e: Exploration, profile: string) {
       minimal: caseJson(e.finding.minimal),
       shrink: e.finding.shrink ?? null,
     },
+    flaky: e.flaky.map((f) => ({
+      signature: f.signature,
+      trial: f.trial,
+      reproduced: `${f.reproduced}/${f.replays}`,
+      case: caseJson(f.original),
+    })),
   };
 }
