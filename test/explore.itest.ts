@@ -48,8 +48,8 @@ describe("kafka-chaos explore", () => {
     const profile = writeProfile(`
 name: commit-before
 claims: at-least-once
-workload: { messages: 2000, rate: 1000, partitions: 2 }
-processor: { enabled: true, commit: before, workers: 2 }
+workload: { messages: 1000, rate: 500, partitions: 1 }
+processor: { enabled: true, commit: before, workers: 1 }
 faults: [drop-acks]
 `);
     const result = await explore(profile, out, [
@@ -60,7 +60,7 @@ faults: [drop-acks]
       "--replays",
       "2",
       "--budget",
-      "6m",
+      "8m",
     ]);
     expect(result.code, result.stderr).toBe(1);
     const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8")) as Summary;
