@@ -12,7 +12,7 @@ export interface Case {
   /** messages per second, 0 = as fast as possible */
   rate: number;
   partitions: number;
-  /** processor workers (1 for a pipeline without the built-in processor) */
+  /** the built-in processor's workers; 0 for a pipeline without it */
   workers: number;
   /** the run's seed: what `target=random` and other in-run draws use */
   seed: number;
@@ -25,7 +25,7 @@ export function baseCase(profile: Profile, seed: number): Case {
     messages: profile.workload.messages,
     rate: profile.workload.rate,
     partitions: profile.workload.partitions,
-    workers: profile.processor.workers,
+    workers: profile.processor.enabled && !profile.app ? profile.processor.workers : 0,
     seed,
   };
 }
@@ -35,7 +35,7 @@ export function profileOf(profile: Profile, c: Case): Profile {
   return {
     ...profile,
     workload: { ...profile.workload, messages: c.messages, rate: c.rate, partitions: c.partitions },
-    processor: { ...profile.processor, workers: c.workers },
+    processor: c.workers > 0 ? { ...profile.processor, workers: c.workers } : profile.processor,
     faults: c.faults,
   };
 }
@@ -59,7 +59,8 @@ export function scheduleOf(c: Case): string[] {
 export function describeCase(c: Case): string {
   const schedule = c.faults.length === 0 ? "no faults" : scheduleOf(c).join(" + ");
   const rate = c.rate > 0 ? `${c.rate} msg/s` : "unlimited";
-  return `${schedule} | ${c.messages} msgs, ${rate}, ${c.partitions} partitions, ${c.workers} worker(s), seed ${c.seed}`;
+  const workers = c.workers > 0 ? `, ${c.workers} worker(s)` : "";
+  return `${schedule} | ${c.messages} msgs, ${rate}, ${c.partitions} partition(s)${workers}, seed ${c.seed}`;
 }
 
 /** The case as plain JSON (summary.json). */
