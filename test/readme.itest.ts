@@ -8,7 +8,7 @@ import { bootstrap, runCli, toxiproxyUrl } from "./helpers.js";
 /**
  * The README's copy-paste examples, run for real against the local stack: every `npx kafka-chaos`
  * line of its shell blocks. `run` examples are run with --dry-run (same parsing and refusals as a
- * real run, nothing created); `compare` runs for real with few messages; the rest as written.
+ * real run, nothing created); `compare` runs for real with few messages, `explore` for one trial; the rest as written.
  */
 const README = fs.readFileSync(fileURLToPath(new URL("../README.md", import.meta.url)), "utf8");
 const secure = inject("secure");
@@ -74,6 +74,10 @@ describe("README examples", () => {
         const args = example.args.map((a) => (/\.ya?ml$/.test(a) ? profile : a));
         const [command] = args;
         if (command === "run") args.push("--dry-run");
+        if (command === "explore") {
+          const out = fs.mkdtempSync(path.join(os.tmpdir(), "kc-readme-"));
+          args.push("--runs", "1", "--messages", "1500", "--out", out);
+        }
         if (command === "compare")
           args.push(
             "--messages",

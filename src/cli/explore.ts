@@ -196,6 +196,14 @@ export function conclusion(e: Exploration, written: Written): string {
         ...f.shrink.steps.filter((s) => s.kept).map((s) => `  kept: ${s.step}`),
       );
     }
+    if (f.shrink) {
+      const last = f.shrink.chain.at(-1);
+      lines.push(
+        last === f.minimal
+          ? `checked: the minimal case showed it again in ${f.validated} of ${f.replays} more replays`
+          : `checked: the smallest case failed some of ${f.replays} more replays; stepped back to the last kept case that held ${f.validated} of ${f.replays}`,
+      );
+    }
     lines.push(`minimal: ${describeCase(f.minimal)}`);
     const others = e.flaky.filter((x) => x !== f);
     if (others.length > 0) {

@@ -62,6 +62,25 @@ describe("explore", () => {
     );
   });
 
+  it("checks the minimal case with K more replays and steps back to a kept case that holds", async () => {
+    // Below 4000 messages the crash loses messages only on its first 3 tries: lucky replays.
+    const tries = new Map<string, number>();
+    const e = await explore(
+      options(async (c) => {
+        if (!hasCrash(c)) return pass;
+        if (c.messages >= 4000) return loss();
+        const key = JSON.stringify(c);
+        tries.set(key, (tries.get(key) ?? 0) + 1);
+        return tries.get(key)! <= 3 ? loss() : pass;
+      }),
+    );
+    const f = e.finding!;
+    expect(f.shrink!.chain.at(-1)!.messages).toBeLessThan(4000);
+    expect(f.minimal.messages).toBe(4000);
+    expect(f.validated).toBe(3);
+    expect(e.trials.some((t) => t.phase === "validate")).toBe(true);
+  });
+
   it("same seed, same exploration", async () => {
     const run = async () => {
       const e = await explore(options(async (c) => (hasCrash(c) ? loss() : pass)));

@@ -30,7 +30,7 @@ export interface TrialOutcome {
   interrupted?: boolean;
 }
 
-export type Phase = "baseline" | "search" | "confirm" | "shrink";
+export type Phase = "baseline" | "search" | "confirm" | "shrink" | "validate";
 
 export interface Trial extends TrialOutcome {
   n: number;
@@ -69,6 +69,11 @@ export interface Finding {
   flaky: boolean;
   /** absent for a flaky finding: only what reproduces K of K is shrunk */
   shrink?: ShrinkResult;
+  /**
+   * the minimal case's K extra replays that showed the violation (K: it held; the minimal is the
+   * last kept case that held, or the original)
+   */
+  validated?: number;
   minimal: Case;
   /** the directory of a run of the minimal case that shows the violation */
   minimalDir?: string;
@@ -188,11 +193,28 @@ export async function explore(opts: ExploreOptions): Promise<Exploration> {
     return { failed: true, replays: opts.replays };
   };
   const shrunk = await shrink(opts.profile, finding.original, fails, budgetLeft);
+  // K more replays of the minimal case: a step kept on K lucky replays would give a replay
+  // profile that does not reproduce. Where it fails, step back along the kept cases.
+  let validated = {
+    case: finding.original,
+    reproduced: finding.reproduced,
+    dir: finding.minimalDir,
+  };
+  for (const c of [...shrunk.chain].reverse()) {
+    if (c === finding.original) break;
+    const check = await confirm(c, opts.replays, (x) => run(x, "validate"), signature);
+    if (check.reproduced === opts.replays) {
+      validated = { case: c, reproduced: check.reproduced, dir: check.lastDir ?? minimalDir };
+      break;
+    }
+    if (opts.signal?.aborted) break;
+  }
   return result(opts.signal?.aborted ? "interrupted" : "violation", {
     ...finding,
     shrink: shrunk,
-    minimal: shrunk.minimal,
-    ...minimalDirOf(minimalDir),
+    minimal: validated.case,
+    validated: validated.reproduced,
+    ...minimalDirOf(validated.dir),
   });
 }
 
@@ -271,7 +293,11 @@ export function summaryOf(e: Exploration, profile: string) {
       flaky: e.finding.flaky,
       original: caseJson(e.finding.original),
       minimal: caseJson(e.finding.minimal),
-      shrink: e.finding.shrink ?? null,
+      shrink: e.finding.shrink
+        ? { stoppedBy: e.finding.shrink.stoppedBy, steps: e.finding.shrink.steps }
+        : null,
+      validated:
+        e.finding.validated === undefined ? null : `${e.finding.validated}/${e.finding.replays}`,
     },
     flaky: e.flaky.map((f) => ({
       signature: f.signature,

@@ -150,6 +150,8 @@ export interface ShrinkResult {
   steps: ShrinkRecord[];
   /** `local-minimum`: no single step keeps it failing; `budget`: time ran out first */
   stoppedBy: "local-minimum" | "budget";
+  /** the cases kept, from the start to the minimal: where a final check can step back to */
+  chain: Case[];
 }
 
 /**
@@ -164,18 +166,20 @@ export async function shrink(
 ): Promise<ShrinkResult> {
   let current = start;
   const steps: ShrinkRecord[] = [];
+  const chain = [start];
   for (;;) {
     let kept = false;
     for (const candidate of stepsFrom(profile, current)) {
-      if (!more()) return { minimal: current, steps, stoppedBy: "budget" };
+      if (!more()) return { minimal: current, steps, stoppedBy: "budget", chain };
       const { failed, replays } = await fails(candidate.next);
       steps.push({ step: candidate.label, kept: failed, replays });
       if (failed) {
         current = candidate.next;
+        chain.push(current);
         kept = true;
         break;
       }
     }
-    if (!kept) return { minimal: current, steps, stoppedBy: "local-minimum" };
+    if (!kept) return { minimal: current, steps, stoppedBy: "local-minimum", chain };
   }
 }
