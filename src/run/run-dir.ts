@@ -14,6 +14,8 @@ export interface RunInfo {
   toxiproxy: string;
   prefix: string;
   topics: { input: string; output?: string };
+  /** topic → its topic id when the run made it (absent in older runs); checked before the drain */
+  topicIds?: Record<string, string>;
   /** the external sink the processor writes to (a postgres URL without its password) */
   sink?: SinkConfig;
   groups: string[];

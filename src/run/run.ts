@@ -13,6 +13,7 @@ import { checkSizes } from "../producer/batches.js";
 import { KAFKAJS, kafkaClient } from "../clients/kafkajs.js";
 import { LIBRDKAFKA } from "../clients/librdkafka.js";
 import type { DrainStats } from "../reader/drain.js";
+import { checkTopicIds, topicIds } from "../reader/topic-ids.js";
 import { readerProblem, waitTransactionsClosed } from "../reader/offsets.js";
 import { readOfRecord } from "../reader/read.js";
 import { outputIdentity } from "../identity/identity.js";
@@ -144,6 +145,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
         runTopicConfig(profile, role, sizes),
       );
     }
+    const ids = await topicIds(opts.bootstrap, opts.connection, Object.values(topics));
     const info: RunInfo = {
       runId,
       profile,
@@ -152,6 +154,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       toxiproxy: opts.toxiproxy,
       prefix,
       topics,
+      topicIds: ids,
       ...(sinkAt ? { sink: redacted(sinkAt) } : {}),
       connection: describeConnection(opts.connection ?? {}),
       clients: {
@@ -232,6 +235,8 @@ async function drainAll(
   connection?: Connection,
 ): Promise<DrainStats | undefined> {
   const files = runFiles(dir);
+  // A topic made again under the same name mid-run holds another life: never judged.
+  if (info.topicIds) await checkTopicIds(info.bootstrap, connection, info.topicIds);
   const app = info.profile.app;
   const drain = (topic: string, file: string, readCommitted: boolean, output = false) =>
     readOfRecord({
