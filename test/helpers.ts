@@ -1,3 +1,4 @@
+import { Ajv } from "ajv";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { randomBytes } from "node:crypto";
@@ -97,7 +98,27 @@ export async function runProfile(
   if (result.code !== 0 && result.code !== 1) {
     throw new Error(`run exited ${result.code}: ${result.stderr}`);
   }
-  return { ...result, report: JSON.parse(result.stdout) as Report };
+  const report = JSON.parse(result.stdout) as Report;
+  expectSchemaValid(report);
+  return { ...result, report };
+}
+
+const validateReport = new Ajv({ strict: false }).compile(
+  JSON.parse(
+    fs.readFileSync(
+      fileURLToPath(new URL("../schema/report.schema.json", import.meta.url)),
+      "utf8",
+    ),
+  ) as object,
+);
+
+/** Every report a test reads is checked against the JSON Schema the package ships. */
+export function expectSchemaValid(report: unknown): void {
+  if (!validateReport(report)) {
+    throw new Error(
+      `report.json does not match schema/report.schema.json: ${JSON.stringify(validateReport.errors)}`,
+    );
+  }
 }
 
 export function hop(report: Report, name: string): HopResult {

@@ -28,8 +28,16 @@ export interface RunFacts {
   clients?: Clients;
 }
 
+/**
+ * The version of the JSON report's shape; `schema/report.schema.json` (shipped in the package)
+ * describes it. A change that could break a parser raises it.
+ */
+export const REPORT_SCHEMA_VERSION = 1;
+
 /** The JSON report (design.md): one object per run. */
 export interface Report {
+  /** the shape's version: `schema/report.schema.json` */
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
   runId: string;
   profile: string;
   claims: string;
@@ -95,6 +103,7 @@ export function buildReport(
     }
   }
   return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
     runId: info.runId,
     profile: info.profile.name,
     claims: info.profile.claims,
