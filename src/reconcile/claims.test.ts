@@ -35,6 +35,7 @@ function pipeline(counts: Partial<Record<HopName, Counts>>): Reconciliation {
     complete: true,
     endReason: "completed",
     durationMs: 1000,
+    producingMs: 800,
     unconfirmed: { messages: 0, partitions: [] },
     errors: [],
     liveness: [],

@@ -53,6 +53,7 @@ export class Reconciler {
   private run: RunStarted | null = null;
   private end: RunEnded | null = null;
   private lastTime: number | null = null;
+  private lastSendTime: number | null = null;
   private readonly unconfirmed = { messages: 0, partitions: new Set<number>() };
   private readonly errors = new Map<string, ErrorGroup>();
 
@@ -73,11 +74,13 @@ export class Reconciler {
         return;
       case "invoke":
         this.outcomes.mark(e.producer, e.from, e.to, PENDING);
+        this.lastSendTime = Math.max(this.lastSendTime ?? e.time, e.time);
         break;
       case "ok":
       case "fail":
       case "unknown":
         this.addCompletion(e);
+        this.lastSendTime = Math.max(this.lastSendTime ?? e.time, e.time);
         break;
       case "fault":
         this.addFault(e);
@@ -210,6 +213,7 @@ export class Reconciler {
       complete: this.end !== null,
       endReason: this.end?.reason ?? null,
       durationMs: this.lastTime,
+      producingMs: this.lastSendTime,
       unconfirmed: {
         messages: this.unconfirmed.messages,
         partitions: [...this.unconfirmed.partitions].sort((a, b) => a - b),

@@ -132,6 +132,8 @@ export interface Reconciliation {
   endReason: RunEnded["reason"] | null;
   /** latest event time seen, null if none had a time */
   durationMs: number | null;
+  /** latest time of a producer's send or outcome: how long producing took; null without one */
+  producingMs: number | null;
   unconfirmed: UnconfirmedSummary;
   /** most messages first */
   errors: ErrorGroup[];

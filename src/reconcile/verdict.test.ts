@@ -42,6 +42,7 @@ function reconciliation(
     complete: true,
     endReason: "completed",
     durationMs: 1000,
+    producingMs: 800,
     unconfirmed: { messages: 0, partitions: [] },
     errors: [],
     liveness: [],

@@ -43,7 +43,13 @@ export interface Report {
   claims: string;
   seed: number;
   startedAt: string;
+  /** the whole run, as `timings.totalMs` */
   durationMs: number;
+  /**
+   * where the time went, ms from the start: producing (to the last send's outcome), the
+   * processor's or app's catch-up after it (null without a processor stage), and the total
+   */
+  timings: { producingMs: number; catchUpMs: number | null; totalMs: number };
   messages: MessageTotals;
   faults: FaultWindow[];
   hops: HopResult[];
@@ -110,6 +116,7 @@ export function buildReport(
     seed: info.seed,
     startedAt: info.startedAt,
     durationMs: rec.durationMs ?? 0,
+    timings: timingsOf(rec),
     messages: rec.messages,
     faults: rec.faults,
     hops: judgement.hops,
@@ -127,6 +134,16 @@ export function buildReport(
         ? { client: info.clients?.processor ?? "the processor's client", findings: rec.liveness }
         : null,
     ...(info.clients ? { clients: info.clients } : {}),
+  };
+}
+
+function timingsOf(rec: Reconciliation): Report["timings"] {
+  const totalMs = rec.durationMs ?? 0;
+  const producingMs = Math.min(rec.producingMs ?? totalMs, totalMs);
+  return {
+    producingMs,
+    catchUpMs: rec.processor === null ? null : totalMs - producingMs,
+    totalMs,
   };
 }
 

@@ -74,6 +74,8 @@ describe("report.json's JSON Schema", () => {
     const rec = reconcile(history(), input, { committed: input });
     const report = buildReport(facts, rec, judge(rec, {}, { claims: "at-least-once" }));
     expect(report.hops.length).toBeGreaterThan(2);
+    // Producing ended with the last outcome (10 ms); the processor's catch-up took the rest.
+    expect(report.timings).toEqual({ producingMs: 10, catchUpMs: 20, totalMs: 30 });
     expect(report.schemaVersion).toBe(REPORT_SCHEMA_VERSION);
     const json = JSON.parse(JSON.stringify(report)) as Record<string, unknown>;
     expect(validate(json), JSON.stringify(validate.errors)).toBe(true);

@@ -49,7 +49,7 @@ export function renderTable(report: Report): string {
   const lines = [
     `${chalk.bold("kafka-chaos")} run ${report.runId}  profile ${report.profile} (claims ${report.claims})  seed ${report.seed}`,
     `messages: ${m.attempted} attempted, ${m.acked} acked, ${m.failed} failed, ${m.unknown} unknown` +
-      `  in ${(report.durationMs / 1000).toFixed(1)}s`,
+      `  ${timingText(report)}`,
     ...(report.clients ? [clientsLine(report.clients)] : []),
     `faults: ${
       report.faults.length === 0
@@ -167,3 +167,13 @@ function clientsLine(c: NonNullable<Report["clients"]>): string {
 }
 
 const ms = (n: number): string => `${(n / 1000).toFixed(1)}s`;
+
+/** `in 47.6s (producing 4.2s, catch-up 43.4s)`: a slow catch-up is not a slow producer. */
+function timingText(report: Report): string {
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+  const t = report.timings;
+  if (!t) return `in ${s(report.durationMs)}`;
+  const parts = [`producing ${s(t.producingMs)}`];
+  if (t.catchUpMs !== null) parts.push(`catch-up ${s(t.catchUpMs)}`);
+  return `in ${s(t.totalMs)} (${parts.join(", ")})`;
+}
