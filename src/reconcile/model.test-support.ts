@@ -1,3 +1,4 @@
+import { errorCause } from "./error-cause.js";
 import { messageId } from "../history/events.js";
 import type {
   DrainedRecord,
@@ -305,13 +306,15 @@ export function model(feed: Feed[]): ModelResult {
     } else if (e.type === "fail" || e.type === "unknown") {
       for (let seq = e.from; seq <= e.to; seq++) claim(e.producer, seq, e.type);
       const error = e.error ?? "(no error recorded)";
-      let group = errors.find((g) => g.outcome === e.type && g.error === error);
+      const { cause, addresses } = errorCause(error);
+      let group = errors.find((g) => g.outcome === e.type && g.cause === cause);
       if (!group) {
-        group = { outcome: e.type, error, sends: 0, messages: 0 };
+        group = { outcome: e.type, cause, error, addresses: [], sends: 0, messages: 0 };
         errors.push(group);
       }
       group.sends++;
       group.messages += e.to - e.from + 1;
+      group.addresses = [...new Set([...group.addresses, ...addresses])].slice(0, 10);
     } else if (e.type === "processed") {
       processor[e.outcome === "ok" ? "processed" : e.outcome] += e.items.length;
       if (e.outcome === "ok") {
@@ -419,11 +422,13 @@ export function model(feed: Feed[]): ModelResult {
       messages: unconfirmedMessages,
       partitions: [...unconfirmedPartitions].sort((a, b) => a - b),
     },
-    errors: errors.sort(
-      (a, b) =>
-        b.messages - a.messages ||
-        a.error.localeCompare(b.error) ||
-        a.outcome.localeCompare(b.outcome),
-    ),
+    errors: errors
+      .map((g) => ({ ...g, addresses: [...g.addresses].sort() }))
+      .sort(
+        (a, b) =>
+          b.messages - a.messages ||
+          a.cause.localeCompare(b.cause) ||
+          a.outcome.localeCompare(b.outcome),
+      ),
   };
 }

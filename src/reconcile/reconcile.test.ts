@@ -293,12 +293,44 @@ describe("reconcile", () => {
 
   it("orders error groups with as many messages the same whatever the order of events", () => {
     const history = [started(), ...send(0, 0, 1, "unknown"), ...send(1, 0, 1, "fail")];
+    const none = { cause: "(no error recorded)", error: "(no error recorded)", addresses: [] };
     const groups = [
-      { outcome: "fail", error: "(no error recorded)", sends: 1, messages: 2 },
-      { outcome: "unknown", error: "(no error recorded)", sends: 1, messages: 2 },
+      { outcome: "fail", ...none, sends: 1, messages: 2 },
+      { outcome: "unknown", ...none, sends: 1, messages: 2 },
     ];
     expect(reconcile(history, []).errors).toEqual(groups);
     expect(reconcile([...history].reverse(), []).errors).toEqual(groups);
+  });
+
+  it("groups errors by cause: one cause against several brokers is one group naming them", () => {
+    const refused = (port: number) =>
+      `KafkaJSConnectionError: connect ECONNREFUSED 127.0.0.1:${port}`;
+    const at = (producer: number, error: string) =>
+      send(producer, 0, 1, "unknown").map((e) => (e.type === "unknown" ? { ...e, error } : e));
+    const history = [
+      started(),
+      ...at(0, refused(21002)),
+      ...at(1, refused(21001)),
+      ...at(2, "KafkaJSProtocolError [NOT_ENOUGH_REPLICAS]: fewer in-sync replicas"),
+    ];
+    expect(reconcile(history, []).errors).toEqual([
+      {
+        outcome: "unknown",
+        cause: "KafkaJSConnectionError: connect ECONNREFUSED <address>",
+        error: refused(21002),
+        addresses: ["127.0.0.1:21001", "127.0.0.1:21002"],
+        sends: 2,
+        messages: 4,
+      },
+      {
+        outcome: "unknown",
+        cause: "KafkaJSProtocolError [NOT_ENOUGH_REPLICAS]: fewer in-sync replicas",
+        error: "KafkaJSProtocolError [NOT_ENOUGH_REPLICAS]: fewer in-sync replicas",
+        addresses: [],
+        sends: 1,
+        messages: 2,
+      },
+    ]);
   });
 
   it("lists records without an identity smallest first, whatever the partitions' interleaving", () => {

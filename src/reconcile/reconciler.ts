@@ -1,3 +1,4 @@
+import { errorCause } from "./error-cause.js";
 import type {
   FaultEvent,
   HistoryEvent,
@@ -29,6 +30,9 @@ import type {
 } from "./types.js";
 
 /** Streams history events and drained records in any order; `result()` at the end. */
+/** Addresses listed per error group. */
+const MAX_ADDRESSES = 10;
+
 export class Reconciler {
   private readonly outcomes = new OutcomeLog();
   /** what the tail reader saw; null when the run recorded no tail */
@@ -187,10 +191,22 @@ export class Reconciler {
 
   private addError(outcome: "fail" | "unknown", error: string | undefined, messages: number) {
     const text = error ?? "(no error recorded)";
-    const key = `${outcome}\u0000${text}`;
-    const group = this.errors.get(key) ?? { outcome, error: text, sends: 0, messages: 0 };
+    const { cause, addresses } = errorCause(text);
+    const key = `${outcome}\u0000${cause}`;
+    const group = this.errors.get(key) ?? {
+      outcome,
+      cause,
+      error: text,
+      addresses: [],
+      sends: 0,
+      messages: 0,
+    };
     group.sends += 1;
     group.messages += messages;
+    for (const a of addresses) {
+      if (group.addresses.length < MAX_ADDRESSES && !group.addresses.includes(a))
+        group.addresses.push(a);
+    }
     this.errors.set(key, group);
   }
 
@@ -220,11 +236,11 @@ export class Reconciler {
       },
       liveness: processor ? livenessFindings(this.progress, processor.crashes, this.faults) : [],
       errors: [...this.errors.values()]
-        .map((g) => ({ ...g }))
+        .map((g) => ({ ...g, addresses: [...g.addresses].sort() }))
         .sort(
           (a, b) =>
             b.messages - a.messages ||
-            a.error.localeCompare(b.error) ||
+            a.cause.localeCompare(b.cause) ||
             compareStrings(a.outcome, b.outcome),
         ),
     };

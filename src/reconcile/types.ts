@@ -82,9 +82,15 @@ export interface UnconfirmedSummary {
 }
 
 /** Failed and unknown sends grouped by the error the client reported. */
+/** Failed or unknown sends of one cause (error-cause.ts): the text with addresses taken out. */
 export interface ErrorGroup {
   outcome: "fail" | "unknown";
+  /** the error text with each broker address replaced by `<address>` */
+  cause: string;
+  /** the first error text of the group, addresses and all */
   error: string;
+  /** the addresses the group's errors named (up to 10) */
+  addresses: string[];
   /** send calls (batches) that ended with it */
   sends: number;
   messages: number;

@@ -129,7 +129,16 @@ describe("a relaxed claim", () => {
     expect(r.verdict).toBe("violation");
     expect(r.relaxed).toEqual([{ hop: "end-to-end", count: "duplicated", reason: "dedup" }]);
     expect(r.warnings[0]).toBe("claim relaxed: duplicated at end-to-end is not checked (dedup)");
-    expect(r.errors).toEqual([{ outcome: "fail", error: "E: too large", sends: 1, messages: 2 }]);
+    expect(r.errors).toEqual([
+      {
+        outcome: "fail",
+        cause: "E: too large",
+        error: "E: too large",
+        addresses: [],
+        sends: 1,
+        messages: 2,
+      },
+    ]);
     const xml = renderJunit([r]);
     expect(xml).toContain('<property name="relaxed" value="duplicated at end-to-end: dedup"/>');
     const summary = githubSummary(r);

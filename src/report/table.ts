@@ -127,7 +127,9 @@ function errorLines(report: Report): string[] {
   const shown = errors
     .slice(0, ERRORS_SHOWN)
     .map(
-      (e) => `  ${e.outcome.padEnd(7)} ${e.messages} message(s) in ${e.sends} send(s): ${e.error}`,
+      (e) =>
+        `  ${e.outcome.padEnd(7)} ${e.messages} message(s) in ${e.sends} send(s): ${e.cause ?? e.error}` +
+        (e.addresses?.length ? ` (at ${e.addresses.join(", ")})` : ""),
     );
   const more =
     errors.length > ERRORS_SHOWN

@@ -230,9 +230,15 @@ function errors(report: Report): string {
   return [
     "<h2>Send errors</h2>",
     htmlTable(
-      ["outcome", { text: "error" }, "sends", "messages"],
+      ["outcome", { text: "cause" }, { text: "addresses" }, "sends", "messages"],
       list.map((g) => ({
-        cells: [e(g.outcome), { text: e(g.error) }, String(g.sends), String(g.messages)],
+        cells: [
+          e(g.outcome),
+          { text: e(g.cause ?? g.error) },
+          { text: e((g.addresses ?? []).join(", ")) },
+          String(g.sends),
+          String(g.messages),
+        ],
       })),
       ' id="errors"',
     ),
