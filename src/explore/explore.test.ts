@@ -167,7 +167,7 @@ describe("explore", () => {
           return pass;
         },
         {
-          maxTrials: 5,
+          maxTrials: 20,
           refuses: async (c) => (c.faults.some((f) => f.type === "latency") ? "no" : undefined),
         },
       ),

@@ -112,6 +112,12 @@ describe("drawCase", () => {
     expect(seen).toContain("crash-consumer random");
     expect(seen).toContain("crash-consumer after-commit-before-process");
     expect(seen).not.toContain("crash-producer");
+    // crash-producer needs commit: transaction; it is not even among the kinds drawn from.
+    expect(expected).not.toContain("crash-producer");
+    expect(kindsFor(profileWith("transaction"), scopeOf(["process"])).map((k) => k.type)).toEqual([
+      "crash-consumer",
+      "crash-producer",
+    ]);
   });
 
   it("places half the faults inside the one before them, in ms or in messages", () => {

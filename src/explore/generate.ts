@@ -42,14 +42,27 @@ export function groupOf(kind: FaultKind): KindGroup {
   return kind.family satisfies Family;
 }
 
-/** The fault kinds the scope allows and that could fit the profile at all. */
+/** The fault kinds the scope allows and that fit the profile in some form. */
 export function kindsFor(profile: Profile, scope: Scope): FaultKind[] {
   return FAULT_TYPES.map(kindOf).filter(
     (kind) =>
       scope.groups.includes(groupOf(kind)) &&
       kind.needs.every((need) => scope.available.has(need)) &&
-      (!kind.needs.includes("workers") || (profile.processor.enabled && !profile.app)),
+      (!kind.needs.includes("workers") || (profile.processor.enabled && !profile.app)) &&
+      fitsSomehow(kind, profile),
   );
+}
+
+/** Whether some fault of the kind fits: its defaults, or one of its crash points. */
+function fitsSomehow(kind: FaultKind, profile: Profile): boolean {
+  const hasPoint = Object.values(kind.params as Record<string, ParamKind>).includes("point");
+  const forms = hasPoint ? CRASH_POINTS.map((point) => ({ point })) : [{}];
+  return forms.some((form) => {
+    const fault = tryBuild({ type: kind.type, ...form });
+    return (
+      fault !== undefined && !caseProblem(profile, { ...baseCase(profile, 0), faults: [fault] })
+    );
+  });
 }
 
 /** A random case: 1–4 faults of the allowed kinds, each fitting the profile. */
