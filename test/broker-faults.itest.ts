@@ -5,13 +5,15 @@
  *  - acks=all with min.insync.replicas=2 loses none under the same schedule;
  *  - a killed leader costs no acked write (duplicates allowed), and none and no duplicate with
  *    an idempotent producer;
- *  - an exactly-once pipeline survives a paused transaction coordinator and a killed leader.
+ *  - an exactly-once pipeline survives a paused transaction coordinator and a killed leader;
+ *  - a run killed mid-fault leaves nothing in Toxiproxy once `cleanup` ran.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Report } from "../src/report/report.js";
-import { hop, runCli, writeProfile } from "./helpers.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { hop, runCli, spawnCli, writeProfile } from "./helpers.js";
 import { sideStack, upAroundTests } from "./side-stack.js";
 
 const side = sideStack(1000, "broker-faults");
@@ -159,4 +161,74 @@ faults:
     expect([e2e.lost, e2e.duplicated, e2e.abortedReads], stderr).toEqual([0, 0, 0]);
     expect(code, stderr).toBe(0);
   }, 300_000);
+
+  it("a run SIGKILLed mid slow-replication, cut-connection and isolate-broker: cleanup leaves Toxiproxy as before", async () => {
+    const before = await toxiproxyState();
+    const profile = writeProfile(`
+name: killed-mid-faults
+claims: at-least-once
+workload: { messages: 400000, rate: 2000, partitions: 3, replicationFactor: 3 }
+processor: { enabled: false }
+faults:
+  - slow-replication:target=leader,at=1s,for=2m,latency=200ms
+  - cut-connection:at=1s,for=2m
+  - isolate-broker:target=follower,at=1s,for=2m
+`);
+    const out = path.join(work, "killed");
+    const live = spawnCli(
+      [
+        "run",
+        "--profile",
+        profile,
+        "--bootstrap",
+        BOOTSTRAP,
+        "--toxiproxy",
+        TOXIPROXY,
+        "--proxy-ports",
+        "23000",
+        "--out",
+        out,
+        "--quiet",
+      ],
+      { ...process.env, ...env },
+    );
+    const history = path.join(out, "history.jsonl");
+    const started = () =>
+      fs.existsSync(history)
+        ? fs.readFileSync(history, "utf8").split('"phase":"start"').length - 1
+        : 0;
+    const deadline = Date.now() + 90_000;
+    while (started() < 3 && Date.now() < deadline) await sleep(200);
+    expect(started(), live.stderr()).toBe(3);
+    live.child.kill("SIGKILL");
+    await live.exited;
+    expect(await toxiproxyState()).not.toEqual(before);
+
+    const cleanup = await runCli(
+      ["cleanup", "--older-than", "0", "--bootstrap", BOOTSTRAP, "--toxiproxy", TOXIPROXY],
+      120_000,
+      env,
+    );
+    expect(cleanup.code, cleanup.stderr).toBe(0);
+    expect(cleanup.stdout).toMatch(
+      /removed toxic kc-\d{8}-\d{6}-[a-z0-9]{4}-slow-replication-1 from proxy kafka-chaos-stack-replication-\d/,
+    );
+    expect(cleanup.stdout).toMatch(
+      /enabled stack proxy kafka-chaos-stack-replication-\d \(left disabled by a run that ended\)/,
+    );
+    expect(cleanup.stdout).toMatch(/removed proxy kc-\d{8}-\d{6}-[a-z0-9]{4}-producer-b1/);
+    // Proxy by proxy, toxic by toxic, as before the run.
+    expect(await toxiproxyState()).toEqual(before);
+  }, 240_000);
 });
+
+/** Every proxy of the side stack's Toxiproxy with its toxics, in a stable order. */
+async function toxiproxyState() {
+  const proxies = (await (await fetch(`${TOXIPROXY}/proxies`)).json()) as Record<
+    string,
+    { name: string; listen: string; upstream: string; enabled: boolean; toxics: { name: string }[] }
+  >;
+  return Object.values(proxies)
+    .map((p) => ({ ...p, toxics: [...p.toxics].sort((a, b) => a.name.localeCompare(b.name)) }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,8 +1,8 @@
-import toxiproxyClient from "toxiproxy-node-client";
 import { InfrastructureError } from "../errors.js";
 import { parseDuration } from "../faults/spec.js";
 import { Cluster } from "../run/cluster.js";
 import { kafkaClient } from "../clients/kafkajs.js";
+import { forgetLease, heldByLiveRun, isStackProxy } from "../stack/nodes.js";
 import { connectionFrom, type ConnectionFlags } from "../clients/connection.js";
 
 /** Names a run creates with the default prefix: kc-<YYYYMMDD>-<HHMMSS>-<rand>-… */
@@ -38,15 +38,7 @@ export async function cleanupCommand(
 ): Promise<number> {
   const verb = flags.dryRun ? "would remove" : "removed";
   const match = leftFromBefore(Date.now() - parseDuration(flags.olderThan, "--older-than"));
-  const toxiproxy = new toxiproxyClient.Toxiproxy(flags.toxiproxy);
-  const proxies = await toxiproxy.getAll().catch((err: Error) => {
-    throw new InfrastructureError(flags.toxiproxy, `Toxiproxy is not reachable (${err.message})`);
-  });
-  for (const [name, proxy] of Object.entries(proxies)) {
-    if (!match.test(name)) continue;
-    if (!flags.dryRun) await proxy.remove();
-    console.log(`${verb} proxy ${name}`);
-  }
+  await cleanToxiproxy(flags.toxiproxy, match, flags.dryRun);
   const kafka = kafkaClient({
     clientId: "kafka-chaos-cleanup",
     brokers: flags.bootstrap.split(","),
@@ -63,4 +55,67 @@ export async function cleanupCommand(
     await cluster.close();
   }
   return 0;
+}
+
+interface ProxyState {
+  name: string;
+  listen: string;
+  upstream: string;
+  enabled: boolean;
+  toxics: { name: string }[];
+}
+
+/**
+ * Toxiproxy as runs found it: the proxies of runs that ended without removing them, the toxics
+ * dead runs left on proxies they did not make (the stack's replication proxies: their names
+ * start with `kc-<runId>`), and stack proxies a dead run's isolate-broker left disabled.
+ */
+async function cleanToxiproxy(
+  url: string,
+  match: { test(name: string): boolean },
+  dryRun: boolean,
+): Promise<void> {
+  const api = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+    }).catch((err: Error) => {
+      throw new InfrastructureError(url, `Toxiproxy is not reachable (${err.message})`);
+    });
+    if (!response.ok && response.status !== 404) {
+      throw new InfrastructureError(url, `Toxiproxy: ${method} ${path}: ${response.status}`);
+    }
+    return response;
+  };
+  const proxies = (await (await api("GET", "/proxies")).json()) as Record<string, ProxyState>;
+  const act = async (done: string, todo: string, what: () => Promise<unknown>) => {
+    if (!dryRun) await what();
+    console.log(dryRun ? todo : done);
+  };
+  for (const [name, proxy] of Object.entries(proxies)) {
+    const at = `/proxies/${encodeURIComponent(name)}`;
+    if (match.test(name)) {
+      await act(`removed proxy ${name}`, `would remove proxy ${name}`, () => api("DELETE", at));
+      continue;
+    }
+    for (const toxic of proxy.toxics.filter((t) => match.test(t.name))) {
+      await act(
+        `removed toxic ${toxic.name} from proxy ${name}`,
+        `would remove toxic ${toxic.name} from proxy ${name}`,
+        () => api("DELETE", `${at}/toxics/${encodeURIComponent(toxic.name)}`),
+      );
+    }
+    if (isStackProxy(name) && !proxy.enabled && !heldByLiveRun(name)) {
+      await act(
+        `enabled stack proxy ${name} (left disabled by a run that ended)`,
+        `would enable stack proxy ${name} (left disabled by a run that ended)`,
+        async () => {
+          await api("POST", at, { enabled: true });
+          forgetLease(name);
+        },
+      );
+    }
+  }
 }

@@ -18,6 +18,11 @@ export interface NemesisOptions {
   onError: (err: unknown) => void;
   /** ms between two looks at the schedule */
   tickMs?: number;
+  /**
+   * starts every toxic's name, e.g. `kc-<runId>`: `cleanup` knows a toxic a dead run left on a
+   * proxy it did not make (the stack's replication proxies) by it. Default `kc`.
+   */
+  toxicPrefix?: string;
 }
 
 type State = "pending" | "active" | "done";
@@ -113,7 +118,11 @@ export class Nemesis {
 
   private async startFault(i: number, f: ScheduledFault): Promise<void> {
     this.states[i] = "active";
-    const action = await kindOf(f.fault.type).prepare(f.fault, this.opts.ports, toxicName(f));
+    const action = await kindOf(f.fault.type).prepare(
+      f.fault,
+      this.opts.ports,
+      toxicName(this.opts.toxicPrefix ?? "kc", f),
+    );
     this.actions[i] = action;
     await action.apply();
     await this.record(f, "start", action.target);
@@ -143,6 +152,6 @@ export class Nemesis {
   }
 }
 
-function toxicName(f: ScheduledFault): string {
-  return `kc-${f.label.replace(/[^a-z0-9.-]/gi, "-")}`;
+function toxicName(prefix: string, f: ScheduledFault): string {
+  return `${prefix}-${f.label.replace(/[^a-z0-9.-]/gi, "-")}`;
 }

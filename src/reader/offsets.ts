@@ -98,3 +98,30 @@ export async function readerProblem(
     await disconnect(consumer);
   }
 }
+
+/**
+ * Waits until every partition's high watermark has passed the acknowledged offsets (`acked`:
+ * partition → one past the last acked batch's base offset). A leader acknowledges acks=1 writes
+ * before its followers have them, and consumers see nothing above the high watermark: right
+ * after a fault a follower may not fetch for a while, until the leader drops it from the ISR
+ * (replica.lag.time.max.ms). Acked but not yet visible is not lost; the drain must not run
+ * before that is settled. Returns the partitions still below after `timeoutMs` and how long it
+ * waited.
+ */
+export async function waitAckedVisible(
+  kafka: kafkajs.Kafka,
+  topic: string,
+  acked: ReadonlyMap<number, number>,
+  timeoutMs: number,
+): Promise<{ waitedMs: number; held: { partition: number; high: number; acked: number }[] }> {
+  const started = Date.now();
+  for (;;) {
+    const high = await highWatermarks(kafka, topic);
+    const held = [...acked]
+      .filter(([p, end]) => (high.get(p) ?? 0) < end)
+      .map(([partition, end]) => ({ partition, high: high.get(partition) ?? 0, acked: end }));
+    const waitedMs = Date.now() - started;
+    if (held.length === 0 || waitedMs > timeoutMs) return { waitedMs, held };
+    await sleep(250);
+  }
+}

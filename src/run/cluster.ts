@@ -64,6 +64,30 @@ export class Cluster {
    * brokers): a record batch, whatever the topic's max.message.bytes, must fit in one request.
    * Kafka's default when the configs cannot be read (no DescribeConfigs permission).
    */
+  /**
+   * The longest replica.lag.time.max.ms of the brokers: how long a follower that stopped
+   * fetching stays in the ISR. Undefined when the cluster does not say.
+   */
+  async replicaLagMaxMs(): Promise<number | undefined> {
+    try {
+      const { resources } = await this.admin.describeConfigs({
+        includeSynonyms: false,
+        resources: this.brokers.map((b) => ({
+          type: kafkajs.ConfigResourceTypes.BROKER,
+          name: String(b.nodeId),
+          configNames: ["replica.lag.time.max.ms"],
+        })),
+      });
+      const values = resources
+        .filter((r) => r.errorCode === 0)
+        .map((r) => Number(r.configEntries[0]?.configValue))
+        .filter((v) => Number.isFinite(v) && v > 0);
+      return values.length > 0 ? Math.max(...values) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   async requestLimit(): Promise<RequestLimit> {
     const fallback = { bytes: DEFAULT_SOCKET_REQUEST_MAX_BYTES, source: "Kafka's default" };
     try {

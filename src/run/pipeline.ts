@@ -19,6 +19,7 @@ import { listToxiproxy, ProcessedCounter, tapHistory } from "./watch-sources.js"
 
 import { produce, startApp, startPool, startTail, stopPool } from "./stages.js";
 import { splitCrashes, waitCaughtUp } from "./catch-up.js";
+import { ackedEnds, settleAcked } from "./settle.js";
 
 export interface PipelineContext {
   opts: RunOptions;
@@ -74,6 +75,7 @@ export async function executePipeline(
   const onExit = () => history.flushSync();
   process.on("exit", onExit);
   let failure: unknown;
+  let settled: string[] = [];
   // A failed run is not judged: sends still in flight are not waited for (see abandonable).
   const broken = new AbortController();
   const fail = (err: unknown) => {
@@ -119,9 +121,11 @@ export async function executePipeline(
     clock,
     sent: () => progress.sent,
     onError: fail,
+    toxicPrefix: `kc-${info.runId}`,
   });
   const watchdog = newWatchdog(ctx, clock, nemesis, admin, pool, app);
   tapHistory(history, (e) => watchdog.observe(e));
+  const acked = ackedEnds(history);
   const guard = startWatchdog(watchdog, fail);
   const ticker = opts.onProgress
     ? setInterval(
@@ -160,6 +164,17 @@ export async function executePipeline(
       failure = (await watchdog.diagnose().catch(() => undefined)) ?? failure;
     }
     await checked;
+    if (failure === undefined && !opts.signal?.aborted) {
+      settled = await settleAcked(
+        ctx.direct,
+        info.topics.input,
+        acked,
+        await ctx.cluster.replicaLagMaxMs(),
+      ).catch((err: unknown) => {
+        failure = err;
+        return [];
+      });
+    }
     if (pool) await stopPool(pool, info.profile.processor.workers, broken.signal.aborted);
     if (app) {
       await app.instances.stopAll();
@@ -178,7 +193,7 @@ export async function executePipeline(
   await history.close();
   process.off("exit", onExit);
   if (failure) throw failure;
-  return { interrupted, warnings: warningsOf(nemesis, plans, pool) };
+  return { interrupted, warnings: [...warningsOf(nemesis, plans, pool), ...settled] };
 }
 
 /** Waits for `work`, or, once `broken` fires, at most `graceMs` longer. */

@@ -21,6 +21,7 @@ import {
 } from "./kafka.js";
 import {
   HOST,
+  STACK_PROXY_PREFIX,
   STATE_DIR,
   replicationProxyName,
   replicationPort,
@@ -215,12 +216,45 @@ export async function resumeNode(nodeId: number): Promise<void> {
 
 /** Disables the node's replication proxy: no follower can fetch from it (its clients still can). */
 export async function isolateNode(nodeId: number): Promise<void> {
-  await setProxyEnabled(await replicationProxyOf(nodeOf(nodeId)), false);
+  const proxy = await replicationProxyOf(nodeOf(nodeId));
+  // The lease says which process holds the proxy down: `cleanup` heals it once that is gone.
+  fs.mkdirSync(LEASES_DIR, { recursive: true });
+  fs.writeFileSync(leaseFile(proxy), JSON.stringify({ pid: process.pid, since: Date.now() }));
+  await setProxyEnabled(proxy, false);
 }
 
 /** Enables the node's replication proxy again. */
 export async function healNode(nodeId: number): Promise<void> {
-  await setProxyEnabled(await replicationProxyOf(nodeOf(nodeId)), true);
+  const proxy = await replicationProxyOf(nodeOf(nodeId));
+  await setProxyEnabled(proxy, true);
+  fs.rmSync(leaseFile(proxy), { force: true });
+}
+
+const LEASES_DIR = path.join(STATE_DIR, "leases");
+const leaseFile = (proxy: string) => path.join(LEASES_DIR, `${proxy}.json`);
+
+/** The stack's own proxies (replication), by name: they are never a run's to remove. */
+export function isStackProxy(name: string): boolean {
+  return name.startsWith(STACK_PROXY_PREFIX);
+}
+
+/**
+ * Whether a live process holds the stack's proxy disabled (an isolate-broker in progress). A
+ * disabled proxy without a live holder was left by a run that died: `cleanup` enables it.
+ */
+export function heldByLiveRun(proxy: string): boolean {
+  try {
+    const { pid } = JSON.parse(fs.readFileSync(leaseFile(proxy), "utf8")) as { pid: number };
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Forgets the lease of a stack proxy that `cleanup` enabled again. */
+export function forgetLease(proxy: string): void {
+  fs.rmSync(leaseFile(proxy), { force: true });
 }
 
 /** Adds (ms) or removes (undefined) latency on what followers fetch from the node. */

@@ -34,9 +34,11 @@ export const controllerPort = (nodeId: number): number => 19091 + PORT_OFFSET + 
 export const replicationPort = (nodeId: number): number => 9391 + PORT_OFFSET + nodeId;
 /** ...and the Toxiproxy proxy in front of it, the address the broker advertises for replication. */
 export const replicationProxyPort = (nodeId: number): number => 9491 + PORT_OFFSET + nodeId;
-/** Name of node N's replication proxy (never `kc-…`: `cleanup` removes those). */
+/** What every proxy the stack itself owns is named by (never `kc-…`: `cleanup` removes those). */
+export const STACK_PROXY_PREFIX = "kafka-chaos-stack-";
+/** Name of node N's replication proxy. */
 export const replicationProxyName = (nodeId: number): string =>
-  `kafka-chaos-stack-replication-${nodeId}`;
+  `${STACK_PROXY_PREFIX}replication-${nodeId}`;
 /**
  * Each broker's APP listener, for the user's own app under test: bound here, advertised at
  * appProxyPort, where a run puts its Toxiproxy proxy (network faults with role app).
