@@ -43,6 +43,7 @@ export class ProxySet {
     const set = new ProxySet(toxiproxy, opts.toxiproxyUrl, proxies, opts.brokers);
     let port = opts.portBase ?? 21000;
     try {
+      const taken = await listenAddresses(toxiproxy);
       for (const b of opts.brokers) {
         const at = opts.listenAt?.get(b.nodeId);
         if (at) {
@@ -55,6 +56,7 @@ export class ProxySet {
           listenHost,
           port,
           b,
+          taken,
         );
         proxies.set(b.nodeId, made.proxy);
         port = made.port + 1;
@@ -120,9 +122,12 @@ async function createOnFreePort(
   host: string,
   firstPort: number,
   broker: Broker,
+  taken: ReadonlySet<string>,
 ): Promise<{ proxy: ToxiProxy; port: number }> {
-  let lastError: unknown;
+  let lastError: unknown = new Error("every port tried is another proxy's");
   for (let port = firstPort; port < firstPort + 200; port += 1) {
+    // A disabled proxy (another run's cut-connection) has freed its port but will take it back.
+    if (taken.has(`${host}:${port}`)) continue;
     try {
       const proxy = await toxiproxy.createProxy({
         name,
@@ -140,6 +145,12 @@ async function createOnFreePort(
     toxiproxyUrlOf(toxiproxy),
     `could not create proxy ${name} for broker ${broker.host}:${broker.port}: ${(lastError as Error).message}`,
   );
+}
+
+/** Every address a proxy of this Toxiproxy listens on, enabled or not. */
+async function listenAddresses(toxiproxy: InstanceType<typeof Toxiproxy>): Promise<Set<string>> {
+  const all = await toxiproxy.getAll();
+  return new Set(Object.values(all).map((p) => p.listen));
 }
 
 async function createAt(

@@ -30,6 +30,7 @@ import {
   startNode,
   stopNode,
 } from "../stack/nodes.js";
+import { liveHolder, takeLease, type Lease } from "../stack/leases.js";
 
 export interface BrokerAccess {
   control?: BrokerControl;
@@ -37,7 +38,12 @@ export interface BrokerAccess {
   replication?: Map<number, ProxyPort>;
   /** for --dry-run: how each broker fault would act */
   plan: string[];
+  /** the local stack's lease the run must hold while it breaks brokers (stack/leases.ts) */
+  lease?: string;
 }
+
+/** Broker faults on one local stack run one at a time: a second run would break the first. */
+export const BROKER_FAULTS_LEASE = "broker-faults";
 
 /** The local stack's brokers: signals to its own JVMs, its replication proxies. */
 export class LocalBrokerControl implements BrokerControl {
@@ -73,14 +79,30 @@ export function brokerAccess(
     );
   }
   if (local) {
+    const held = liveHolder(BROKER_FAULTS_LEASE);
+    if (held && held.pid !== process.pid) throw brokersBusy(held);
     return {
       control: new LocalBrokerControl(),
       replication,
       plan: ["brokers: the local stack's own processes (signals by pid; data kept)"],
+      lease: BROKER_FAULTS_LEASE,
     };
   }
   const control = templateControl(profile, faults, brokers, env);
   return { control, replication, plan: templatePlan(control, schedule) };
+}
+
+/** Takes the local stack's broker-fault lease for the run; refuses while another run holds it. */
+export function takeBrokerLease(lease: string, runId: string): string {
+  const held = takeLease(lease, runId);
+  if (held) throw brokersBusy(held);
+  return lease;
+}
+
+function brokersBusy(held: Lease): UsageError {
+  return new UsageError(
+    `broker faults: another live run (${held.holder ?? "unknown"}, pid ${held.pid}) is breaking the local stack's brokers; broker faults on one stack run one at a time: start this run after it, or without broker faults`,
+  );
 }
 
 function templateControl(

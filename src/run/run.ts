@@ -5,7 +5,7 @@ import type kafkajs from "kafkajs";
 import { AppError, InfrastructureError, UsageError } from "../errors.js";
 import { ProxySet } from "../faults/proxies.js";
 import { RunTargets } from "./targets.js";
-import { brokerAccess } from "./brokers.js";
+import { brokerAccess, takeBrokerLease } from "./brokers.js";
 import { planSchedule, type ScheduledFault } from "../faults/schedule.js";
 import type { Profile } from "../profiles/schema.js";
 import type { Report } from "../report/report.js";
@@ -14,6 +14,7 @@ import { KAFKAJS, kafkaClient } from "../clients/kafkajs.js";
 import { LIBRDKAFKA } from "../clients/librdkafka.js";
 import type { DrainStats } from "../reader/drain.js";
 import { checkTopicIds, topicIds } from "../reader/topic-ids.js";
+import { releaseLease } from "../stack/leases.js";
 import { readerProblem, waitTransactionsClosed } from "../reader/offsets.js";
 import { readOfRecord } from "../reader/read.js";
 import { outputIdentity } from "../identity/identity.js";
@@ -81,6 +82,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
   const newDir = refuseUsedDir(dir);
   let started = false;
   let sink: Sink | undefined;
+  let leased: string | undefined;
   const abandon = async () => {
     await sink?.drop().catch(() => {});
     if (newDir) fs.rmSync(dir, { recursive: true, force: true });
@@ -107,6 +109,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       );
     }
     const access = brokerAccess(profile, schedule, cluster.brokers);
+    if (access.lease) leased = takeBrokerLease(access.lease, runId);
     const routing = routedListeners(profile, schedule, cluster.brokers);
     await cluster.assertPrefixFree(prefix);
     // Refused before anything is created: a batch the cluster cannot take in one request.
@@ -217,6 +220,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
     }
     return { interrupted: false, report, dir };
   } finally {
+    if (leased) releaseLease(leased);
     await removeProxies();
     await cluster.close();
     if (!started) await abandon();

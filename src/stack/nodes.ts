@@ -33,6 +33,7 @@ import {
 } from "./paths.js";
 import { isGone, isPaused, livePid } from "./process.js";
 import { readState } from "./stack.js";
+import { liveHolder, releaseLease, takeLease } from "./leases.js";
 import { brokerProblem, refuseBusyPort } from "./readiness.js";
 import {
   TOXIPROXY_URL,
@@ -218,8 +219,7 @@ export async function resumeNode(nodeId: number): Promise<void> {
 export async function isolateNode(nodeId: number): Promise<void> {
   const proxy = await replicationProxyOf(nodeOf(nodeId));
   // The lease says which process holds the proxy down: `cleanup` heals it once that is gone.
-  fs.mkdirSync(LEASES_DIR, { recursive: true });
-  fs.writeFileSync(leaseFile(proxy), JSON.stringify({ pid: process.pid, since: Date.now() }));
+  takeLease(proxy);
   await setProxyEnabled(proxy, false);
 }
 
@@ -227,11 +227,8 @@ export async function isolateNode(nodeId: number): Promise<void> {
 export async function healNode(nodeId: number): Promise<void> {
   const proxy = await replicationProxyOf(nodeOf(nodeId));
   await setProxyEnabled(proxy, true);
-  fs.rmSync(leaseFile(proxy), { force: true });
+  releaseLease(proxy);
 }
-
-const LEASES_DIR = path.join(STATE_DIR, "leases");
-const leaseFile = (proxy: string) => path.join(LEASES_DIR, `${proxy}.json`);
 
 /** The stack's own proxies (replication), by name: they are never a run's to remove. */
 export function isStackProxy(name: string): boolean {
@@ -243,18 +240,12 @@ export function isStackProxy(name: string): boolean {
  * disabled proxy without a live holder was left by a run that died: `cleanup` enables it.
  */
 export function heldByLiveRun(proxy: string): boolean {
-  try {
-    const { pid } = JSON.parse(fs.readFileSync(leaseFile(proxy), "utf8")) as { pid: number };
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return liveHolder(proxy) !== undefined;
 }
 
 /** Forgets the lease of a stack proxy that `cleanup` enabled again. */
 export function forgetLease(proxy: string): void {
-  fs.rmSync(leaseFile(proxy), { force: true });
+  releaseLease(proxy);
 }
 
 /** Adds (ms) or removes (undefined) latency on what followers fetch from the node. */
