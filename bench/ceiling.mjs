@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { ensureKafkaTools } from "../dist/stack/install.js";
+import { readState } from "../dist/stack/stack.js";
 
 /**
  * The summary line ProducerPerformance prints last:
@@ -23,7 +24,8 @@ export function parseSummary(output) {
 
 /** The classpath of ProducerPerformance; throws (InfrastructureError) without java or mvn. */
 export async function ceilingClasspath(log = (line) => console.log(line)) {
-  const libs = await ensureKafkaTools(log);
+  // The tools of the Kafka version the local stack runs (the default when there is none).
+  const libs = await ensureKafkaTools(log, readState()?.kafka);
   return `${path.join(libs, "*")}`;
 }
 

@@ -5,9 +5,9 @@ import { promisify } from "node:util";
 import { InfrastructureError } from "../errors.js";
 import {
   CACHE_DIR,
-  KAFKA_LIBS,
-  KAFKA_TOOLS_LIBS,
   KAFKA_VERSION,
+  kafkaLibs,
+  kafkaToolsLibs,
   TOXIPROXY_BIN,
   TOXIPROXY_VERSION,
 } from "./paths.js";
@@ -32,22 +32,24 @@ ${deps.join("\n")}
 `;
 }
 
-const POM = pomOf("kafka-stack", [
-  `org.apache.kafka:kafka_2.13:${KAFKA_VERSION}`,
-  "org.slf4j:slf4j-api:2.0.17",
-  "org.apache.logging.log4j:log4j-slf4j2-impl:2.24.3",
-  "org.apache.logging.log4j:log4j-core:2.24.3",
-]);
+const pom = (version: string) =>
+  pomOf("kafka-stack", [
+    `org.apache.kafka:kafka_2.13:${version}`,
+    "org.slf4j:slf4j-api:2.0.17",
+    "org.apache.logging.log4j:log4j-slf4j2-impl:2.24.3",
+    "org.apache.logging.log4j:log4j-core:2.24.3",
+  ]);
 
 /**
  * Kafka's command-line tools (ProducerPerformance, the bench's ceiling) with the client they
  * run on; slf4j-nop keeps the client's logging off the tool's output.
  */
-const TOOLS_POM = pomOf("kafka-tools", [
-  `org.apache.kafka:kafka-tools:${KAFKA_VERSION}`,
-  "org.slf4j:slf4j-api:2.0.17",
-  "org.slf4j:slf4j-nop:2.0.17",
-]);
+const toolsPom = (version: string) =>
+  pomOf("kafka-tools", [
+    `org.apache.kafka:kafka-tools:${version}`,
+    "org.slf4j:slf4j-api:2.0.17",
+    "org.slf4j:slf4j-nop:2.0.17",
+  ]);
 
 export function requireTool(tool: string, what: string): void {
   if (!onPath(tool)) {
@@ -59,21 +61,29 @@ export function requireTool(tool: string, what: string): void {
 }
 
 /** Kafka's broker jars and their runtime dependencies, fetched once with Maven into the cache. */
-export async function ensureKafka(log: (line: string) => void): Promise<string> {
+export async function ensureKafka(
+  log: (line: string) => void,
+  version = KAFKA_VERSION,
+): Promise<string> {
   requireTool("java", "a Java 17+ JDK");
-  if (hasJar(KAFKA_LIBS, `kafka_2.13-${KAFKA_VERSION}.jar`)) return KAFKA_LIBS;
-  log(`fetching Apache Kafka ${KAFKA_VERSION} jars with Maven into ${KAFKA_LIBS} (once)`);
-  await mavenFetch(POM, KAFKA_LIBS, `Kafka ${KAFKA_VERSION}`);
-  return KAFKA_LIBS;
+  const libs = kafkaLibs(version);
+  if (hasJar(libs, `kafka_2.13-${version}.jar`)) return libs;
+  log(`fetching Apache Kafka ${version} jars with Maven into ${libs} (once)`);
+  await mavenFetch(pom(version), libs, `Kafka ${version}`);
+  return libs;
 }
 
 /** Kafka's tools jar (ProducerPerformance …) and its runtime dependencies, fetched once. */
-export async function ensureKafkaTools(log: (line: string) => void): Promise<string> {
+export async function ensureKafkaTools(
+  log: (line: string) => void,
+  version = KAFKA_VERSION,
+): Promise<string> {
   requireTool("java", "a Java 17+ JDK");
-  if (hasJar(KAFKA_TOOLS_LIBS, `kafka-tools-${KAFKA_VERSION}.jar`)) return KAFKA_TOOLS_LIBS;
-  log(`fetching Apache Kafka tools ${KAFKA_VERSION} with Maven into ${KAFKA_TOOLS_LIBS} (once)`);
-  await mavenFetch(TOOLS_POM, KAFKA_TOOLS_LIBS, `Kafka tools ${KAFKA_VERSION}`);
-  return KAFKA_TOOLS_LIBS;
+  const libs = kafkaToolsLibs(version);
+  if (hasJar(libs, `kafka-tools-${version}.jar`)) return libs;
+  log(`fetching Apache Kafka tools ${version} with Maven into ${libs} (once)`);
+  await mavenFetch(toolsPom(version), libs, `Kafka tools ${version}`);
+  return libs;
 }
 
 /** The pom's runtime dependencies copied into `libs` (through libs.tmp, so never half there). */

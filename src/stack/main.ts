@@ -12,6 +12,7 @@ import {
   startNode,
   stopNode,
 } from "./nodes.js";
+import { KAFKA_VERSION } from "./paths.js";
 import { down, isReady, status, up, type NodeStatus } from "./stack.js";
 
 const say = (line: string): void => console.error(`stack: ${line}`);
@@ -29,30 +30,38 @@ export async function main(argv: string[]): Promise<number> {
     .command("up")
     .description("start the stack (idempotent) and wait until it is ready")
     .option("--brokers <n>", "1 or 3 Kafka nodes", parseBrokers, 1)
+    .option(
+      "--kafka <version>",
+      `Apache Kafka version, fetched from Maven Central (default ${KAFKA_VERSION}, or the running stack's)`,
+      parseVersion,
+    )
     .option("--postgres", "also start a local PostgreSQL (for the postgres sink)", false)
     .option(
       "--secure",
       "also open SASL_SSL (SCRAM) and mutual-TLS listeners, throwaway certs",
       false,
     )
-    .action(async (opts: { brokers: number; postgres: boolean; secure: boolean }) => {
-      const t0 = Date.now();
-      const info = await up({
-        brokers: opts.brokers,
-        postgres: opts.postgres,
-        secure: opts.secure,
-        log: say,
-      });
-      const secs = ((Date.now() - t0) / 1000).toFixed(1);
-      say(`${info.started ? "ready" : "already running"} in ${secs}s`);
-      console.log(`KAFKA_CHAOS_BOOTSTRAP=${info.bootstrap}`);
-      console.log(`TOXIPROXY_URL=${info.toxiproxy}`);
-      if (info.postgres) console.log(`KAFKA_CHAOS_PG_URL=${info.postgres}`);
-      if (info.secure) {
-        say(`SASL_SSL (SCRAM) on ${info.secure.saslBootstrap}: source ${info.secure.saslEnv}`);
-        say(`mutual TLS on ${info.secure.mtlsBootstrap}: source ${info.secure.mtlsEnv}`);
-      }
-    });
+    .action(
+      async (opts: { brokers: number; kafka?: string; postgres: boolean; secure: boolean }) => {
+        const t0 = Date.now();
+        const info = await up({
+          brokers: opts.brokers,
+          ...(opts.kafka ? { kafka: opts.kafka } : {}),
+          postgres: opts.postgres,
+          secure: opts.secure,
+          log: say,
+        });
+        const secs = ((Date.now() - t0) / 1000).toFixed(1);
+        say(`${info.started ? "ready" : "already running"} in ${secs}s`);
+        console.log(`KAFKA_CHAOS_BOOTSTRAP=${info.bootstrap}`);
+        console.log(`TOXIPROXY_URL=${info.toxiproxy}`);
+        if (info.postgres) console.log(`KAFKA_CHAOS_PG_URL=${info.postgres}`);
+        if (info.secure) {
+          say(`SASL_SSL (SCRAM) on ${info.secure.saslBootstrap}: source ${info.secure.saslEnv}`);
+          say(`mutual TLS on ${info.secure.mtlsBootstrap}: source ${info.secure.mtlsEnv}`);
+        }
+      },
+    );
   program
     .command("down")
     .description("stop the processes the stack started and remove their data")
@@ -66,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
       const s = await status();
       for (const k of s.kafka) {
         console.log(
-          `kafka-${k.nodeId}  ${k.bootstrap}  pid ${k.pid ?? "-"}  ${nodeState(k)}${replicationNote(k)}`,
+          `kafka-${k.nodeId}  ${k.bootstrap}  pid ${k.pid ?? "-"}  ${nodeState(k)}${replicationNote(k)}  (Kafka ${s.info?.kafka ?? KAFKA_VERSION})`,
         );
       }
       const t = s.toxiproxy;
@@ -172,6 +181,13 @@ function replicationNote(k: NodeStatus): string {
   const state = r.enabled === undefined ? "proxy missing" : r.enabled ? "enabled" : "ISOLATED";
   const toxics = r.toxics.length > 0 ? `, ${r.toxics.join(" ")}` : "";
   return `  replication via ${r.listen} (${state}${toxics})`;
+}
+
+function parseVersion(value: string): string {
+  if (!/^\d+\.\d+\.\d+$/.test(value)) {
+    throw new InvalidArgumentError("expected an Apache Kafka version such as 4.1.1");
+  }
+  return value;
 }
 
 function parseBrokers(value: string): number {

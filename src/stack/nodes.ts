@@ -176,7 +176,7 @@ export async function startNode(nodeId: number, opts: { timeoutMs?: number } = {
     );
   }
   await refuseBusyPort(Number(node.bootstrap.split(":")[1]), `Kafka node ${nodeId}`);
-  const libs = await ensureKafka(() => {});
+  const libs = await ensureKafka(() => {}, readState()?.kafka);
   launchNode(libs, node);
   let problem = await brokerProblem(node, 1, true);
   while (problem !== undefined) {

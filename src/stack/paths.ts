@@ -2,6 +2,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../errors.js";
 
+/** The Kafka version of a stack started without `--kafka`. */
 export const KAFKA_VERSION = "4.1.1";
 export const TOXIPROXY_VERSION = "2.12.0";
 
@@ -10,9 +11,11 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 
 /** Downloads (jars, binaries) are kept here across runs; the running stack's state lives below it. */
 export const CACHE_DIR = process.env.KAFKA_CHAOS_CACHE ?? path.join(ROOT, ".cache");
-export const KAFKA_LIBS = path.join(CACHE_DIR, `kafka-${KAFKA_VERSION}`, "libs");
+export const kafkaLibs = (version: string): string =>
+  path.join(CACHE_DIR, `kafka-${version}`, "libs");
 /** Kafka's tools (ProducerPerformance, the bench's ceiling); not needed by the stack itself. */
-export const KAFKA_TOOLS_LIBS = path.join(CACHE_DIR, `kafka-tools-${KAFKA_VERSION}`, "libs");
+export const kafkaToolsLibs = (version: string): string =>
+  path.join(CACHE_DIR, `kafka-tools-${version}`, "libs");
 export const TOXIPROXY_BIN = path.join(CACHE_DIR, "bin", `toxiproxy-server-${TOXIPROXY_VERSION}`);
 /**
  * The running stack's state (configs, data, logs, pid files). A second stack can run beside the

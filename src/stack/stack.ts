@@ -16,6 +16,7 @@ import {
 } from "./kafka.js";
 import {
   HOST,
+  KAFKA_VERSION,
   LOCAL_POSTGRES_URL,
   POSTGRES_PORT,
   STATE_DIR,
@@ -39,6 +40,8 @@ import {
 
 export interface StackInfo {
   brokers: number;
+  /** the Apache Kafka version its nodes run (absent: started before it was recorded, 4.1.1) */
+  kafka?: string;
   bootstrap: string;
   toxiproxy: string;
   /** the local PostgreSQL's URL, when this `up` started or found it (--postgres) */
@@ -62,6 +65,8 @@ export interface SecureInfo {
 
 export interface UpOptions {
   brokers: number;
+  /** the Apache Kafka version (default: the running stack's, else KAFKA_VERSION) */
+  kafka?: string;
   /** also start the local PostgreSQL (for the sink) */
   postgres?: boolean;
   /** also open SASL_SSL (SCRAM) and mutual-TLS listeners, with throwaway certificates and user */
@@ -95,7 +100,8 @@ export async function up(opts: UpOptions): Promise<StackInfo & { started: boolea
   const nodes = kafkaNodes(opts.brokers);
   const fresh = countNodeDirs() === 0;
   if (!fresh) refuseUnusableData(nodes, running, opts);
-  const [libs, toxiBin] = await Promise.all([ensureKafka(log), ensureToxiproxy(log)]);
+  const kafka = opts.kafka ?? (fresh ? undefined : running?.kafka) ?? KAFKA_VERSION;
+  const [libs, toxiBin] = await Promise.all([ensureKafka(log, kafka), ensureToxiproxy(log)]);
   fs.mkdirSync(STATE_DIR, { recursive: true });
   let started = false;
   let secure = running?.secure;
@@ -111,7 +117,9 @@ export async function up(opts: UpOptions): Promise<StackInfo & { started: boolea
   }
   if (fresh) {
     const clusterId = newClusterId();
-    log(`starting Kafka (${nodes.length} node${nodes.length > 1 ? "s" : ""}, KRaft) and Toxiproxy`);
+    log(
+      `starting Kafka ${kafka} (${nodes.length} node${nodes.length > 1 ? "s" : ""}, KRaft) and Toxiproxy`,
+    );
     const material = opts.secure
       ? await makeSecureMaterial(path.join(STATE_DIR, "certs"))
       : undefined;
@@ -135,7 +143,7 @@ export async function up(opts: UpOptions): Promise<StackInfo & { started: boolea
       process.kill(pid, "SIGCONT");
     }
   }
-  const info = { ...stackInfo(nodes), ...(secure ? { secure } : {}) };
+  const info = { ...stackInfo(nodes), kafka, ...(secure ? { secure } : {}) };
   writeState(info);
   await waitReady(nodes, deadline, timeoutMs);
   if (!opts.postgres) return { ...info, started };
@@ -181,6 +189,10 @@ function dataProblem(
     );
   }
   if (opts.secure && !state.secure) return "holds the data of a stack started without --secure";
+  const was = state.kafka ?? KAFKA_VERSION;
+  if (opts.kafka !== undefined && opts.kafka !== was) {
+    return `holds the data of a stack running Kafka ${was}, not ${opts.kafka}`;
+  }
   const clusterIds = new Set<string>();
   for (const n of nodes) {
     const meta = formattedAs(n);
