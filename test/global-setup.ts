@@ -32,10 +32,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
     current = await status();
   }
   const reuse = isReady(current) && current.info !== undefined;
+  // KAFKA_CHAOS_TEST_KAFKA: the Kafka version of a stack the setup starts (CI runs the known
+  // answers once more on the newest Kafka, on a side stack).
+  const kafka = process.env.KAFKA_CHAOS_TEST_KAFKA;
   const info =
-    reuse && current.info ? current.info : await up({ brokers: 1, secure: true, log: console.log });
+    reuse && current.info
+      ? current.info
+      : await up({ brokers: 1, secure: true, log: console.log, ...(kafka ? { kafka } : {}) });
+  if (kafka && info.kafka !== kafka) {
+    throw new Error(
+      `KAFKA_CHAOS_TEST_KAFKA=${kafka}, but the running stack runs Kafka ${info.kafka}`,
+    );
+  }
   console.log(
-    `integration tests: Kafka ${info.bootstrap}, Toxiproxy ${info.toxiproxy}${reuse ? " (already running)" : ""}`,
+    `integration tests: Kafka ${info.kafka ?? "4.1.1"} at ${info.bootstrap}, Toxiproxy ${info.toxiproxy}${reuse ? " (already running)" : ""}`,
   );
   project.provide("bootstrap", info.bootstrap);
   project.provide("toxiproxyUrl", info.toxiproxy);
