@@ -46,6 +46,8 @@ export interface Ports {
   targets: TargetLookup;
   /** Seeded, for `target=random`. */
   random: () => number;
+  /** Nodes an active broker fault holds now (set by the nemesis). */
+  heldBrokers?: () => number[];
 }
 
 /**
@@ -55,6 +57,8 @@ export interface Ports {
 export interface Action {
   /** What the history names as the target, e.g. "leader (broker-1,broker-2)" or "worker 0". */
   target: string;
+  /** A broker fault: the node it holds while active (so `target=random` picks another). */
+  node?: number;
   /** For the watchdog: the proxies a network fault changes and the toxic it adds there. */
   onProxies?: { toxic: string; proxies: string[] };
   apply(): Promise<void>;

@@ -118,14 +118,22 @@ export class Nemesis {
 
   private async startFault(i: number, f: ScheduledFault): Promise<void> {
     this.states[i] = "active";
+    const ports = { ...this.opts.ports, heldBrokers: () => this.heldBrokers() };
     const action = await kindOf(f.fault.type).prepare(
       f.fault,
-      this.opts.ports,
+      ports,
       toxicName(this.opts.toxicPrefix ?? "kc", f),
     );
     this.actions[i] = action;
     await action.apply();
     await this.record(f, "start", action.target);
+  }
+
+  /** Brokers that broker faults active now hold. */
+  private heldBrokers(): number[] {
+    return this.actions.flatMap((a, i) =>
+      this.states[i] === "active" && a?.node !== undefined ? [a.node] : [],
+    );
   }
 
   private async stopFault(i: number, f: ScheduledFault): Promise<void> {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { FAULT_TYPES, formatFault, isBrokerFault, parseFault } from "../spec.js";
 import { faultProblem } from "../../profiles/schema.js";
+import type { Ports } from "../kind.js";
+import { resolveBroker } from "./broker.js";
 
 describe("broker fault specs", () => {
   it("default: the leader of input partition 0, 10 s, once", () => {
@@ -64,5 +66,21 @@ describe("broker fault specs", () => {
       key: "target",
     });
     expect(faultProblem(parseFault("kill-broker"), processor)).toBeUndefined();
+  });
+});
+
+describe("target random", () => {
+  it("picks a broker no active broker fault holds", async () => {
+    const ports = {
+      brokers: { nodes: () => [1, 2, 3] },
+      targets: {},
+      heldBrokers: () => [1, 3],
+    } as unknown as Ports;
+    for (const draw of [0, 0.5, 0.99]) {
+      expect(await resolveBroker("random", { ...ports, random: () => draw })).toBe(2);
+    }
+    // Every broker held: any of them (the fault then fails as it would by name).
+    const all = { ...ports, heldBrokers: () => [1, 2, 3], random: () => 0.99 };
+    expect(await resolveBroker("random", all)).toBe(3);
   });
 });

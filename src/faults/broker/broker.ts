@@ -61,7 +61,7 @@ export function brokerKind<F extends BrokerFault>(
       const named = fault.target.startsWith("broker-")
         ? fault.target
         : `broker-${node} (${fault.target})`;
-      return { target: named, ...act(fault, node, ports, name) };
+      return { target: named, node, ...act(fault, node, ports, name) };
     },
   };
 }
@@ -95,7 +95,11 @@ export async function resolveBroker(target: BrokerTarget, ports: Ports): Promise
       return first(node === undefined ? [] : [node], "coordinator of the processor");
     }
     case "random": {
-      const nodes = ports.brokers?.nodes() ?? [];
+      // Not one another broker fault holds now: pausing a killed broker cannot happen.
+      const held = ports.heldBrokers?.() ?? [];
+      const all = ports.brokers?.nodes() ?? [];
+      const free = all.filter((n) => !held.includes(n));
+      const nodes = free.length > 0 ? free : all;
       const node = nodes[Math.floor(ports.random() * nodes.length)];
       return first(node === undefined ? [] : [node], "broker");
     }
