@@ -71,7 +71,8 @@ for (const version of versions) {
       TOXIPROXY_URL: toxiproxy,
       KAFKA_CHAOS_PROXY_PORTS: String(21000 + offset),
     },
-    stdio: "inherit",
+    // Each campaign's own table goes to stderr; stdout gets the one table across versions.
+    stdio: ["ignore", process.stderr, "inherit"],
   });
   stack("down");
   const lines = readFileSync(path.join(campaign, "results.jsonl"), "utf8").trim().split("\n");
