@@ -60,57 +60,48 @@ export class Cluster {
   }
 
   /**
-   * The largest request every broker accepts (socket.request.max.bytes, the smallest over the
-   * brokers): a record batch, whatever the topic's max.message.bytes, must fit in one request.
-   * Kafka's default when the configs cannot be read (no DescribeConfigs permission).
-   */
-  /**
    * The longest replica.lag.time.max.ms of the brokers: how long a follower that stopped
    * fetching stays in the ISR. Undefined when the cluster does not say.
    */
   async replicaLagMaxMs(): Promise<number | undefined> {
-    try {
-      const { resources } = await this.admin.describeConfigs({
-        includeSynonyms: false,
-        resources: this.brokers.map((b) => ({
-          type: kafkajs.ConfigResourceTypes.BROKER,
-          name: String(b.nodeId),
-          configNames: ["replica.lag.time.max.ms"],
-        })),
-      });
-      const values = resources
-        .filter((r) => r.errorCode === 0)
-        .map((r) => Number(r.configEntries[0]?.configValue))
-        .filter((v) => Number.isFinite(v) && v > 0);
-      return values.length > 0 ? Math.max(...values) : undefined;
-    } catch {
-      return undefined;
-    }
+    const values = (await this.brokerConfig("replica.lag.time.max.ms")).map((c) => c.value);
+    return values.length > 0 ? Math.max(...values) : undefined;
   }
 
+  /**
+   * The largest request every broker accepts (socket.request.max.bytes, the smallest over the
+   * brokers): a record batch, whatever the topic's max.message.bytes, must fit in one request.
+   * Kafka's default when the configs cannot be read (no DescribeConfigs permission).
+   */
   async requestLimit(): Promise<RequestLimit> {
-    const fallback = { bytes: DEFAULT_SOCKET_REQUEST_MAX_BYTES, source: "Kafka's default" };
+    let limit: RequestLimit | undefined;
+    for (const { broker, value } of await this.brokerConfig("socket.request.max.bytes")) {
+      if (!Number.isInteger(value)) continue;
+      if (!limit || value < limit.bytes) limit = { bytes: value, source: `broker ${broker}` };
+    }
+    return limit ?? { bytes: DEFAULT_SOCKET_REQUEST_MAX_BYTES, source: "Kafka's default" };
+  }
+
+  /** A numeric broker config, per broker that gives a positive value; none when unreadable. */
+  private async brokerConfig(name: string): Promise<{ broker: string; value: number }[]> {
     try {
       const { resources } = await this.admin.describeConfigs({
         includeSynonyms: false,
         resources: this.brokers.map((b) => ({
           type: kafkajs.ConfigResourceTypes.BROKER,
           name: String(b.nodeId),
-          configNames: ["socket.request.max.bytes"],
+          configNames: [name],
         })),
       });
-      let limit: RequestLimit | undefined;
-      for (const r of resources) {
-        const value = Number(
-          r.configEntries.find((e) => e.configName === "socket.request.max.bytes")?.configValue,
-        );
-        if (r.errorCode !== 0 || !Number.isInteger(value) || value <= 0) continue;
-        if (!limit || value < limit.bytes)
-          limit = { bytes: value, source: `broker ${r.resourceName}` };
-      }
-      return limit ?? fallback;
+      return resources
+        .filter((r) => r.errorCode === 0)
+        .map((r) => ({
+          broker: r.resourceName,
+          value: Number(r.configEntries.find((e) => e.configName === name)?.configValue),
+        }))
+        .filter((c) => Number.isFinite(c.value) && c.value > 0);
     } catch {
-      return fallback;
+      return [];
     }
   }
 
