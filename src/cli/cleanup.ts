@@ -2,7 +2,8 @@ import { InfrastructureError } from "../errors.js";
 import { parseDuration } from "../faults/spec.js";
 import { Cluster } from "../run/cluster.js";
 import { kafkaClient } from "../clients/kafkajs.js";
-import { forgetLease, heldByLiveRun, isStackProxy } from "../stack/nodes.js";
+import { liveHolder, releaseLease } from "../stack/leases.js";
+import { isStackProxy } from "../stack/nodes.js";
 import { connectionFrom, type ConnectionFlags } from "../clients/connection.js";
 
 /** Names a run creates with the default prefix: kc-<YYYYMMDD>-<HHMMSS>-<rand>-… */
@@ -107,13 +108,13 @@ async function cleanToxiproxy(
         () => api("DELETE", `${at}/toxics/${encodeURIComponent(toxic.name)}`),
       );
     }
-    if (isStackProxy(name) && !proxy.enabled && !heldByLiveRun(name)) {
+    if (isStackProxy(name) && !proxy.enabled && liveHolder(name) === undefined) {
       await act(
         `enabled stack proxy ${name} (left disabled by a run that ended)`,
         `would enable stack proxy ${name} (left disabled by a run that ended)`,
         async () => {
           await api("POST", at, { enabled: true });
-          forgetLease(name);
+          releaseLease(name);
         },
       );
     }

@@ -33,7 +33,7 @@ import {
 } from "./paths.js";
 import { isGone, isPaused, livePid } from "./process.js";
 import { readState } from "./stack.js";
-import { liveHolder, releaseLease, takeLease } from "./leases.js";
+import { releaseLease, takeLease } from "./leases.js";
 import { brokerProblem, refuseBusyPort } from "./readiness.js";
 import {
   TOXIPROXY_URL,
@@ -233,19 +233,6 @@ export async function healNode(nodeId: number): Promise<void> {
 /** The stack's own proxies (replication), by name: they are never a run's to remove. */
 export function isStackProxy(name: string): boolean {
   return name.startsWith(STACK_PROXY_PREFIX);
-}
-
-/**
- * Whether a live process holds the stack's proxy disabled (an isolate-broker in progress). A
- * disabled proxy without a live holder was left by a run that died: `cleanup` enables it.
- */
-export function heldByLiveRun(proxy: string): boolean {
-  return liveHolder(proxy) !== undefined;
-}
-
-/** Forgets the lease of a stack proxy that `cleanup` enabled again. */
-export function forgetLease(proxy: string): void {
-  releaseLease(proxy);
 }
 
 /** Adds (ms) or removes (undefined) latency on what followers fetch from the node. */
