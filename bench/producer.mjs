@@ -9,11 +9,14 @@
 //   (e) as (d) with --threads producers in worker threads (workload.producerThreads), the most
 //       the kafkajs engine puts on the cluster;
 //   (f) the tool's producer path on the librdkafka engine (client: librdkafka) at full speed,
-//       batches of --rd-batch, direct to the broker as the ceiling is.
+//       batches of --rd-batch, direct to the broker as the ceiling is;
+//   (g) as (f) with --threads producers, each in its own child process (workload.producerThreads),
+//       the most the librdkafka engine puts on the cluster.
 // Every producer figure is printed as a ratio to the ceiling; b/a is the tool's overhead.
 // Targets: b/a ≥ 0.90 (design.md).
 //   npm run build && node bench/producer.mjs [--messages 200000] [--rounds 3] [--warmup 20000]
 //     [--ceiling-messages 1000000] [--no-ceiling] [--full-batch 1000] [--threads 2] [--rd-batch 10000]
+//     [--rd-messages 1000000]
 //     [--bootstrap 127.0.0.1:9092] [--toxiproxy http://127.0.0.1:8474] [--strict]
 // --bootstrap/--toxiproxy default to $KAFKA_CHAOS_BOOTSTRAP/$KAFKA_CHAOS_TOXIPROXY, then the stack's.
 // Exits non-zero on an error or a short count; with --strict also when b/a misses the target.
@@ -42,6 +45,7 @@ const { values: args } = parseArgs({
     "full-batch": { type: "string", default: "1000" },
     threads: { type: "string", default: "2" },
     "rd-batch": { type: "string", default: "10000" },
+    "rd-messages": { type: "string", default: "1000000" },
     strict: { type: "boolean", default: false },
     bootstrap: { type: "string", default: process.env.KAFKA_CHAOS_BOOTSTRAP ?? "127.0.0.1:9092" },
     toxiproxy: {
@@ -57,6 +61,7 @@ const CEILING_MESSAGES = wholeArg("ceiling-messages", 1);
 const FULL_BATCH = wholeArg("full-batch", 1);
 const THREADS = wholeArg("threads", 1);
 const RD_BATCH = wholeArg("rd-batch", 1);
+const RD_MESSAGES = wholeArg("rd-messages", 1);
 const TARGET_RATIO = 0.9;
 const BENCH_ID = `kc-bench-${Date.now().toString(36)}-${process.pid}`;
 const RUN_ID = BENCH_ID;
@@ -283,7 +288,7 @@ async function main() {
       console.log(`warm-up         ${fmt(n)} msgs each (not counted)`);
     }
 
-    const rates = { a: [], b: [], c: [], d: [], e: [], f: [] };
+    const rates = { a: [], b: [], c: [], d: [], e: [], f: [], g: [] };
     const full = { ...profile, producer: { ...profile.producer, batchSize: FULL_BATCH } };
     const rdFull = { ...profile, producer: { ...profile.producer, batchSize: RD_BATCH } };
     let last;
@@ -371,20 +376,41 @@ async function main() {
         proxies,
         profile: rdFull,
         topic: await freshTopic(`f${round}`),
-        messages: MESSAGES,
+        messages: RD_MESSAGES,
         tmpDir,
         label: `f${round}`,
         client: "librdkafka",
       });
       if (stop.signal.aborted) break;
-      if (f.acked !== MESSAGES) {
+      if (f.acked !== RD_MESSAGES) {
         throw new Error(
-          `librdkafka acked ${f.acked} of ${MESSAGES} (${JSON.stringify(f.progress)})`,
+          `librdkafka acked ${f.acked} of ${RD_MESSAGES} (${JSON.stringify(f.progress)})`,
         );
       }
-      rates.f.push(MESSAGES / f.seconds);
+      rates.f.push(RD_MESSAGES / f.seconds);
       console.log(
-        `round ${round} (f) librdkafka     ${fmt(MESSAGES / f.seconds).padStart(9)} msgs/s  (${f.seconds.toFixed(2)} s, batches of ${fmt(RD_BATCH)}, direct)`,
+        `round ${round} (f) librdkafka     ${fmt(RD_MESSAGES / f.seconds).padStart(9)} msgs/s  (${f.seconds.toFixed(2)} s, batches of ${fmt(RD_BATCH)}, direct)`,
+      );
+
+      const g = await tool({
+        proxies,
+        profile: rdFull,
+        topic: await freshTopic(`g${round}`),
+        messages: RD_MESSAGES,
+        tmpDir,
+        label: `g${round}`,
+        client: "librdkafka",
+        threads: THREADS,
+      });
+      if (stop.signal.aborted) break;
+      if (g.acked !== RD_MESSAGES) {
+        throw new Error(
+          `librdkafka processes acked ${g.acked} of ${RD_MESSAGES} (${JSON.stringify(g.progress)})`,
+        );
+      }
+      rates.g.push(RD_MESSAGES / g.seconds);
+      console.log(
+        `round ${round} (g) librdkafka ×${THREADS}  ${fmt(RD_MESSAGES / g.seconds).padStart(9)} msgs/s  (${g.seconds.toFixed(2)} s, ${THREADS} producer processes, direct)`,
       );
     }
     if (stop.signal.aborted) throw new Error("interrupted");
@@ -395,6 +421,7 @@ async function main() {
     const d = median(rates.d);
     const e = median(rates.e);
     const f = median(rates.f);
+    const g = median(rates.g);
     const ratio = b / a;
     const spread = (xs) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
     const paired = rates.b.map((x, i) => (x / rates.a[i]).toFixed(3));
@@ -422,6 +449,9 @@ async function main() {
       `median (f)      ${fmt(f)} msgs/s  kafka-chaos on librdkafka, batches of ${fmt(RD_BATCH)}, direct (range ${spread(rates.f)}${ofCeiling(f)})`,
     );
     console.log(
+      `median (g)      ${fmt(g)} msgs/s  kafka-chaos on librdkafka, ${THREADS} producer processes, direct (range ${spread(rates.g)}${ofCeiling(g)})`,
+    );
+    console.log(
       `ratio b/a       ${ratio.toFixed(3)} (target ≥ ${TARGET_RATIO.toFixed(2)}; per round ${paired.join(", ")})`,
     );
     if (c) {
@@ -433,7 +463,10 @@ async function main() {
         `ratio e/c       ${(e / c).toFixed(3)} (kafkajs engine, most it puts on; per round ${perRound(rates.e)})`,
       );
       console.log(
-        `ratio f/c       ${(f / c).toFixed(3)} (librdkafka engine, target ≥ 0.70; per round ${perRound(rates.f)})`,
+        `ratio f/c       ${(f / c).toFixed(3)} (librdkafka engine, one producer; per round ${perRound(rates.f)})`,
+      );
+      console.log(
+        `ratio g/c       ${(g / c).toFixed(3)} (librdkafka engine, most it puts on, target ≥ 0.70; per round ${perRound(rates.g)})`,
       );
     }
     console.log(

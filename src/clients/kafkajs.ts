@@ -182,3 +182,19 @@ async function fetchOnce(
       ?.messages ?? []
   );
 }
+
+/** A client straight to the cluster (never through a proxy), for admin work and reads. */
+export function directClient(
+  prefix: string,
+  bootstrap: string,
+  connection?: Connection,
+): kafkajs.Kafka {
+  const brokers = bootstrap.split(",").map((b) => b.trim());
+  return kafkaClient({
+    clientId: `${prefix}-admin`,
+    brokers,
+    retries: 2,
+    connectionTimeoutMs: 2000,
+    connection,
+  });
+}

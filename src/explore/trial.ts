@@ -9,7 +9,8 @@ import type { Profile } from "../profiles/schema.js";
 import { produceStats } from "../report/latency.js";
 import { runFiles } from "../run/run-dir.js";
 import { Cluster } from "../run/cluster.js";
-import { directClient, runChaos, type RunOptions } from "../run/run.js";
+import { runChaos, type RunOptions } from "../run/run.js";
+import { directClient } from "../clients/kafkajs.js";
 import { profileOf } from "./case.js";
 import type { Phase, RunTrial, TrialOutcome } from "./explore.js";
 

@@ -1,7 +1,7 @@
 import rdkafka from "@confluentinc/kafka-javascript";
 import type { KafkaJS } from "@confluentinc/kafka-javascript";
 import type { Connection } from "../clients/connection.js";
-import { LIBRDKAFKA, rdkafkaConfig } from "../clients/librdkafka.js";
+import { FETCH_QUEUE_BACKOFF_MS, LIBRDKAFKA, rdkafkaConfig } from "../clients/librdkafka.js";
 import { writtenOf } from "./engine.js";
 import type {
   ConsumerHandlers,
@@ -42,6 +42,7 @@ export function librdkafkaEngine(
     "session.timeout.ms": s.sessionTimeoutMs,
     "heartbeat.interval.ms": s.heartbeatIntervalMs,
     "fetch.wait.max.ms": 250,
+    "fetch.queue.backoff.ms": FETCH_QUEUE_BACKOFF_MS,
     "js.consumer.max.batch.size": s.batchSize,
     rebalance_cb: (err: { code: number }, assignment: { topic: string; partition: number }[]) => {
       if (err.code !== ASSIGN_PARTITIONS) return;

@@ -1,29 +1,16 @@
 import rdkafka, { type LibrdKafkaError, type Producer } from "@confluentinc/kafka-javascript";
 import { setTimeout as sleep } from "node:timers/promises";
 import { rdkafkaConfig, type RdConfig } from "../clients/librdkafka.js";
-import type { Unconfirmed } from "../history/events.js";
 import type { SendResult } from "./kafkajs.js";
 import type { Batch, OutgoingMessage, ProducerOptions } from "./producer.js";
 import { retryAborted } from "./retry.js";
+import { BatchReports, offsetsOf, outcomeOf, rdText, type Tally } from "./deliveries.js";
 
-/** Broker and client refusals that prove nothing of a batch was stored. */
-const NOT_STORED = new Set([
-  10, // MSG_SIZE_TOO_LARGE
-  18, // RECORD_LIST_TOO_LARGE
-  21, // INVALID_REQUIRED_ACKS
-  29, // TOPIC_AUTHORIZATION_FAILED
-  -188, // _UNKNOWN_TOPIC
-  -190, // _UNKNOWN_PARTITION
-]);
 const QUEUE_FULL = -184;
 /** librdkafka refuses its configuration (one inconsistent with another, an invalid value). */
 const BAD_CONFIG = new Set([-172, -186]);
 const TRANSACTION_MS = 60_000;
 const INIT_MS = 10_000;
-
-/** One record's delivery report: its offset, or the error it failed with. */
-export type Delivery = { seq: number; partition: number; offset?: number; error?: LibrdKafkaError };
-type Owed = { resolve: (d: Delivery) => void; seq: number; partition: number };
 
 /**
  * The producer on librdkafka (the callback API: produce() per record, a delivery report for
@@ -34,8 +21,10 @@ type Owed = { resolve: (d: Delivery) => void; seq: number; partition: number };
  */
 export class RdProducerClient {
   private producer?: Producer;
-  /** records produced, their delivery report still owed */
-  private readonly waiting = new Map<object, Owed>();
+  /** batches produced, some delivery reports still owed, oldest first */
+  private readonly owed: { first: number; reports: BatchReports }[] = [];
+  /** records produced so far: the next record's opaque */
+  private produced = 0;
 
   constructor(private readonly opts: ProducerOptions) {}
 
@@ -48,7 +37,7 @@ export class RdProducerClient {
     }
     const deliveries = await this.produceAll(producer, from, messages);
     const result = outcomeOf(deliveries);
-    if (deliveries.some((d) => d.error?.isFatal)) await this.discard();
+    if (deliveries.failed.some((f) => f.error.isFatal)) await this.discard();
     return result;
   }
 
@@ -73,12 +62,12 @@ export class RdProducerClient {
       await this.discard();
       return all(refusedBeforeSend(err));
     }
-    const sent: Delivery[][] = [];
+    const sent: Tally[] = [];
     const sendOne = async (batch: Batch) =>
       sent.push(await this.produceAll(producer, batch.from, batch.messages));
     for (const batch of batches) await sendOne(batch);
     for (let batch = await more(); batch; batch = await more()) await sendOne(batch);
-    const failed = sent.flat().find((d) => d.error);
+    const failed = sent.find((t) => t.failed.length > 0)?.failed[0];
     if (failed) {
       // No commit was sent: the records can never become visible to a read_committed reader.
       await call((cb) => producer.abortTransaction(INIT_MS, cb)).catch(() => this.discard());
@@ -100,7 +89,7 @@ export class RdProducerClient {
   /** A commit in doubt: a new producer with the same id finishes it, then the reader looks. */
   private async resolveCommit(
     batches: Batch[],
-    sent: Delivery[][],
+    sent: Tally[],
     error: string,
   ): Promise<SendResult[]> {
     const offsets = sent.map(offsetsOf);
@@ -134,54 +123,55 @@ export class RdProducerClient {
     return unknown();
   }
 
-  /** Produces the batch's records and waits for every delivery report. */
+  /**
+   * Produces the batch's records and waits for every delivery report. A record's opaque is a
+   * number, its place among this producer's records, so a report costs no allocation here; its
+   * batch is found among the few whose reports are still owed.
+   */
   private async produceAll(
     producer: Producer,
     from: number,
     messages: OutgoingMessage[],
-  ): Promise<Delivery[]> {
-    const reports = messages.map(
-      (m, i) =>
-        new Promise<Delivery>((resolve) => {
-          const opaque = {};
-          this.waiting.set(opaque, { resolve, seq: from + i, partition: m.partition });
-          void this.produceOne(producer, m, opaque);
-        }),
+  ): Promise<Tally> {
+    const first = this.produced;
+    const batch = new BatchReports(
+      from,
+      messages.map((m) => m.partition),
     );
-    return Promise.all(reports);
-  }
-
-  private async produceOne(producer: Producer, m: OutgoingMessage, opaque: object): Promise<void> {
-    const headers = Object.entries(m.headers).map(([k, v]) => ({ [k]: v }));
-    for (;;) {
-      try {
-        producer.produce(this.opts.topic, m.partition, m.value, m.key, null, opaque, headers);
-        return;
-      } catch (err) {
-        if ((err as LibrdKafkaError).code !== QUEUE_FULL) {
-          this.deliver(opaque, { error: err as LibrdKafkaError });
-          return;
+    this.produced += messages.length;
+    this.owed.push({ first, reports: batch });
+    for (let i = 0; i < messages.length; i += 1) {
+      const m = messages[i]!;
+      const headers: Record<string, string>[] = [];
+      for (const k in m.headers) headers.push({ [k]: m.headers[k]! });
+      for (;;) {
+        try {
+          producer.produce(this.opts.topic, m.partition, m.value, m.key, null, first + i, headers);
+          break;
+        } catch (err) {
+          if ((err as LibrdKafkaError).code !== QUEUE_FULL) {
+            this.deliver(first + i, err as LibrdKafkaError);
+            break;
+          }
+          await sleep(5);
         }
-        await sleep(5);
       }
     }
+    return batch.done;
   }
 
-  private deliver(opaque: object, report: { offset?: number; error?: LibrdKafkaError }): void {
-    const owed = this.waiting.get(opaque);
-    if (!owed) return;
-    this.waiting.delete(opaque);
-    owed.resolve({ seq: owed.seq, partition: owed.partition, ...report });
+  private deliver(id: number, error: LibrdKafkaError | null | undefined, offset?: number): void {
+    const at = this.owed.findIndex((o) => id >= o.first && id < o.first + o.reports.count);
+    if (at < 0) return;
+    const { first, reports } = this.owed[at]!;
+    if (reports.report(id - first, error, offset)) this.owed.splice(at, 1);
   }
 
   private async connected(): Promise<Producer> {
     if (this.producer) return this.producer;
     const producer = new rdkafka.Producer(this.config());
     producer.on("delivery-report", (err, report) =>
-      this.deliver(
-        report.opaque as object,
-        err ? { error: err } : { offset: Number(report.offset) },
-      ),
+      this.deliver(report.opaque as number, err, report.offset),
     );
     await call((cb) => producer.connect({ timeout: INIT_MS }, (err) => cb(err as LibrdKafkaError)));
     producer.setPollInBackground(true);
@@ -230,30 +220,9 @@ export class RdProducerClient {
     this.producer = undefined;
     if (!producer) return;
     // Reports still owed for records of a discarded producer: unknown.
-    for (const [opaque] of this.waiting) this.deliver(opaque, { error: discarded() });
+    for (const { reports } of this.owed.splice(0)) reports.abandon(discarded());
     await new Promise<void>((resolve) => producer.disconnect(INIT_MS, () => resolve()));
   }
-}
-
-/**
- * ok for the records the broker acknowledged; those that failed are unconfirmed (unknown),
- * the whole batch unknown when none got through, fail only when the error proves nothing
- * was stored.
- */
-export function outcomeOf(deliveries: Delivery[]): SendResult {
-  const failed = deliveries.filter((d) => d.error);
-  const offsets = offsetsOf(deliveries);
-  if (failed.length === 0) return { outcome: "ok", detail: offsets ? { offsets } : {} };
-  const error = rdText(failed[0]!.error);
-  if (failed.length === deliveries.length) {
-    const stored = failed.some((d) => !NOT_STORED.has(d.error!.code));
-    return { outcome: stored ? "unknown" : "fail", detail: { error } };
-  }
-  const unconfirmed: Unconfirmed = {
-    partitions: [...new Set(failed.map((d) => d.partition))].sort((a, b) => a - b),
-    seqs: seqRanges(failed.map((d) => d.seq)),
-  };
-  return { outcome: "ok", detail: { ...(offsets ? { offsets } : {}), unconfirmed, error } };
 }
 
 /** Longest a record may wait for its acknowledgement, retries included. */
@@ -288,34 +257,6 @@ function refusedBeforeSend(err: unknown): SendResult {
 
 function call(run: (cb: (err: LibrdKafkaError | null | undefined) => void) => void): Promise<void> {
   return new Promise((resolve, reject) => run((err) => (err ? reject(err) : resolve())));
-}
-
-function offsetsOf(deliveries: Delivery[]): Record<string, string> | undefined {
-  const offsets: Record<string, string> = {};
-  for (const d of deliveries) {
-    if (d.offset === undefined || d.offset < 0) continue;
-    const known = offsets[d.partition];
-    if (known === undefined || d.offset < Number(known)) offsets[d.partition] = String(d.offset);
-  }
-  return Object.keys(offsets).length > 0 ? offsets : undefined;
-}
-
-/** Sorted seqs as inclusive ranges. */
-function seqRanges(seqs: number[]): [number, number][] {
-  const sorted = [...seqs].sort((a, b) => a - b);
-  const ranges: [number, number][] = [];
-  for (const s of sorted) {
-    const last = ranges[ranges.length - 1];
-    if (last && s === last[1] + 1) last[1] = s;
-    else ranges.push([s, s]);
-  }
-  return ranges;
-}
-
-function rdText(err: unknown): string {
-  const e = err as Partial<LibrdKafkaError>;
-  const code = e.code === undefined ? "" : ` [${e.code}]`;
-  return `LibrdKafkaError${code}: ${e.message ?? String(err)}`;
 }
 
 function discarded(): LibrdKafkaError {

@@ -1,8 +1,9 @@
 /**
- * Entry point of a producer worker thread (workload.producerThreads): one producer with its own
- * kafkajs client, so encoding — most of a producer's CPU — runs on another core. Its history
- * events go to the run's history through the main thread (see producer-threads.ts); an invoke
- * is on disk before its send, as in the main thread.
+ * Entry point of a producer's worker thread or child process (workload.producerThreads): one
+ * producer with its own client, on another core. Its history events go to the run's history
+ * through the main thread (see producer-threads.ts); an invoke is on disk before its send, as in
+ * the main thread. A child process gets its setup as its first message, and exits when its
+ * parent is gone.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { HistoryEvent } from "../history/events.js";
@@ -12,9 +13,24 @@ import { runProducer } from "./producer.js";
 import type { Fate, InDoubt } from "../reader/fate.js";
 import type { FromThread, ThreadSetup, ToThread } from "./producer-threads.js";
 
-const setup = workerData as ThreadSetup;
-const port = parentPort!;
+const port = parentPort ?? {
+  postMessage: (m: FromThread) => process.send?.(m),
+  on: (event: "message", listener: (m: ToThread) => void) => process.on(event, listener),
+};
 const post = (m: FromThread) => port.postMessage(m);
+if (!parentPort) process.on("disconnect", () => process.exit(0));
+const setup = parentPort ? (workerData as ThreadSetup) : await setupMessage();
+
+function setupMessage(): Promise<ThreadSetup> {
+  return new Promise((resolve) => {
+    const first = (m: ToThread) => {
+      if (m.type !== "setup") return;
+      process.off("message", first);
+      resolve(m.setup);
+    };
+    process.on("message", first);
+  });
+}
 
 let pending: HistoryEvent[] = [];
 let nextId = 0;
@@ -22,6 +38,7 @@ const waiting = new Map<number, (value: unknown) => void>();
 const stop = new AbortController();
 
 port.on("message", (m: ToThread) => {
+  if (m.type === "setup") return;
   if (m.type === "stop") return stop.abort();
   const answer = waiting.get(m.id);
   waiting.delete(m.id);

@@ -1,10 +1,12 @@
 /**
- * Producers in worker threads (workload.producerThreads): each producer runs runProducer in its
- * own thread with its own kafkajs client, so a run's producers use more than one core — kafkajs's
- * encoding is nearly all of a producer's CPU. The main thread keeps the one history writer: a
- * thread's events reach it at each flush (before every send, so an invoke is on disk before any
- * byte of its batch can reach the broker), and the run's progress is counted from them.
+ * Producers on other cores (workload.producerThreads): each producer runs runProducer with its
+ * own client in its own worker thread (kafkajs, whose encoding is nearly all of a producer's
+ * CPU) or child process (librdkafka: its native binding is loaded by this process already and
+ * cannot be loaded again in a thread of it). The main thread keeps the one history writer: a
+ * producer's events reach it at each flush (before every send, so an invoke is on disk before
+ * any byte of its batch can reach the broker), and the run's progress is counted from them.
  */
+import { fork } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { MisconfigurationError } from "../errors.js";
 import type { HistoryEvent } from "../history/events.js";
@@ -25,6 +27,9 @@ export interface ThreadSetup {
     | "settings"
     | "workload"
     | "identity"
+    | "client"
+    | "brokers"
+    | "connection"
   >;
   /** epoch ms of the run clock's 0 */
   t0: number;
@@ -39,9 +44,21 @@ export type FromThread =
   | { type: "done" }
   | { type: "error"; error: ThreadError };
 
-/** Main thread → thread: the answer to a message with that id, or stop. */
+/** Main thread → thread: the answer to a message with that id, or stop (a process: its setup). */
 export type ToThread =
-  { type: "flushed"; id: number } | { type: "fate"; id: number; fate: Fate } | { type: "stop" };
+  | { type: "flushed"; id: number }
+  | { type: "fate"; id: number; fate: Fate }
+  | { type: "stop" }
+  | { type: "setup"; setup: ThreadSetup };
+
+/** A producer's thread or process, as the main thread talks to it. */
+interface Runner {
+  post(m: ToThread): void;
+  on(event: "message", listener: (m: FromThread) => void): void;
+  on(event: "error", listener: (err: Error) => void): void;
+  on(event: "exit", listener: () => void): void;
+  end(): void;
+}
 
 interface ThreadError {
   name: string;
@@ -63,12 +80,12 @@ export async function runProducerThreads(
   all: ProducerOptions[],
   client: ClientOptions,
 ): Promise<void> {
-  const workers: Worker[] = [];
+  const workers: Runner[] = [];
   let failure: unknown;
   const stopAll = () => {
-    for (const w of workers) w.postMessage({ type: "stop" } satisfies ToThread);
+    for (const w of workers) w.post({ type: "stop" });
     const timer = setTimeout(() => {
-      for (const w of workers) void w.terminate();
+      for (const w of workers) w.end();
     }, STOP_GRACE_MS);
     timer.unref();
   };
@@ -81,7 +98,7 @@ export async function runProducerThreads(
           new Promise<void>((resolve) => {
             const worker = start(opts, client);
             workers.push(worker);
-            if (opts.signal.aborted) worker.postMessage({ type: "stop" } satisfies ToThread);
+            if (opts.signal.aborted) worker.post({ type: "stop" });
             const fail = (err: unknown) => {
               if (failure === undefined) {
                 failure = err;
@@ -101,20 +118,17 @@ export async function runProducerThreads(
                   return;
                 }
                 opts.history.flush().then(() => {
-                  if (m.id >= 0)
-                    worker.postMessage({ type: "flushed", id: m.id } satisfies ToThread);
+                  if (m.id >= 0) worker.post({ type: "flushed", id: m.id });
                 }, fail);
               } else if (m.type === "doubt") {
                 const resolveInDoubt = opts.resolveInDoubt ?? (async () => undefined);
                 void resolveInDoubt(m.doubt)
                   .catch(() => undefined)
-                  .then((fate) =>
-                    worker.postMessage({ type: "fate", id: m.id, fate } satisfies ToThread),
-                  );
+                  .then((fate) => worker.post({ type: "fate", id: m.id, fate }));
               } else {
                 // Done (or failed): its last events are written; the thread may go.
                 if (m.type === "error") fail(threadError(m.error));
-                void worker.terminate();
+                worker.end();
               }
             });
             worker.on("error", fail);
@@ -128,7 +142,7 @@ export async function runProducerThreads(
   if (failure !== undefined) throw failure;
 }
 
-function start(opts: ProducerOptions, client: ClientOptions): Worker {
+function start(opts: ProducerOptions, client: ClientOptions): Runner {
   const setup: ThreadSetup = {
     client: { ...client, route: [...(client.route ?? new Map())] },
     producer: {
@@ -140,11 +154,41 @@ function start(opts: ProducerOptions, client: ClientOptions): Worker {
       settings: opts.settings,
       workload: opts.workload,
       ...(opts.identity ? { identity: opts.identity } : {}),
+      ...(opts.client ? { client: opts.client } : {}),
+      ...(opts.brokers ? { brokers: opts.brokers } : {}),
+      ...(opts.connection ? { connection: opts.connection } : {}),
     },
     t0: Date.now() - opts.clock(),
     resolves: opts.resolveInDoubt !== undefined,
   };
-  return new Worker(new URL("./producer-thread.js", import.meta.url), { workerData: setup });
+  const entry = new URL("./producer-thread.js", import.meta.url);
+  return opts.client === "librdkafka" ? inProcess(entry, setup) : inThread(entry, setup);
+}
+
+function inThread(entry: URL, setup: ThreadSetup): Runner {
+  const worker = new Worker(entry, { workerData: setup });
+  return {
+    post: (m) => worker.postMessage(m),
+    on: (event: string, listener: (arg: never) => void) =>
+      worker.on(event, listener as (...args: unknown[]) => void),
+    end: () => void worker.terminate(),
+  };
+}
+
+/** A child process; it exits by itself when this process is gone (its IPC channel closes). */
+function inProcess(entry: URL, setup: ThreadSetup): Runner {
+  const child = fork(entry, [], { serialization: "advanced", stdio: "inherit" });
+  child.send({ type: "setup", setup } satisfies ToThread);
+  return {
+    post: (m) => {
+      if (child.connected) child.send(m);
+    },
+    on: (event: string, listener: (arg: never) => void) =>
+      child.on(event, listener as (...args: unknown[]) => void),
+    end: () => {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    },
+  };
 }
 
 /** The progress a history event shows, as runProducer counts it in its own thread. */

@@ -6,7 +6,8 @@ import { runNames } from "./run-dir.js";
 import { checkSizes, type RunSizes } from "../producer/batches.js";
 import { brokerAccess, type BrokerAccess } from "./brokers.js";
 import { proxiedRoles, routedListeners, type Routing } from "./listeners.js";
-import { checkTargets, directClient, startPlan, type RunOptions } from "./run.js";
+import { checkTargets, startPlan, type RunOptions } from "./run.js";
+import { directClient } from "../clients/kafkajs.js";
 import { hasOutputTopic, runTopicConfig } from "./topics.js";
 
 /**

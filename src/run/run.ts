@@ -10,13 +10,14 @@ import { planSchedule, type ScheduledFault } from "../faults/schedule.js";
 import type { Profile } from "../profiles/schema.js";
 import type { Report } from "../report/report.js";
 import { checkSizes } from "../producer/batches.js";
-import { KAFKAJS, kafkaClient } from "../clients/kafkajs.js";
+import { directClient, KAFKAJS } from "../clients/kafkajs.js";
 import { LIBRDKAFKA } from "../clients/librdkafka.js";
 import type { DrainStats } from "../reader/drain.js";
 import { checkTopicIds, topicIds } from "../reader/topic-ids.js";
 import { releaseLease } from "../stack/leases.js";
 import { readerProblem, waitTransactionsClosed } from "../reader/offsets.js";
 import { readOfRecord } from "../reader/read.js";
+import { readOfRecordApart } from "../reader/read-apart.js";
 import { outputIdentity } from "../identity/identity.js";
 import { listenerUpstreams, proxiedRoles, routedListeners } from "./listeners.js";
 import { appGroup, appTransactionalId } from "../app/start.js";
@@ -242,20 +243,28 @@ async function drainAll(
   // A topic made again under the same name mid-run holds another life: never judged.
   if (info.topicIds) await checkTopicIds(info.bootstrap, connection, info.topicIds);
   const app = info.profile.app;
-  const drain = (topic: string, file: string, readCommitted: boolean, output = false) =>
-    readOfRecord({
+  const read = (topic: string, file: string, readCommitted: boolean, output = false) => ({
+    bootstrap: info.bootstrap,
+    ...(connection ? { connection } : {}),
+    runId: info.runId,
+    topic,
+    file,
+    readCommitted,
+    // The app's output is read where the app puts the identity.
+    ...(output && app ? { identity: app.identity } : {}),
+  });
+  const drain = (topic: string, file: string, readCommitted: boolean, output = false) => {
+    const { identity, ...here } = read(topic, file, readCommitted, output);
+    return readOfRecord({
+      ...here,
       kafka: direct,
-      bootstrap: info.bootstrap,
-      ...(connection ? { connection } : {}),
-      runId: info.runId,
-      topic,
-      file,
-      readCommitted,
-      // The app's output is read where the app puts the identity.
-      ...(output && app ? { identify: outputIdentity(app.identity, info.runId) } : {}),
+      ...(identity ? { identify: outputIdentity(identity, info.runId) } : {}),
     });
-  const readInput = async () => {
-    const input = await drain(info.topics.input, files.drain, true);
+  };
+  const readInput = async (apart: boolean) => {
+    const input = apart
+      ? await readOfRecordApart(read(info.topics.input, files.drain, true))
+      : await drain(info.topics.input, files.drain, true);
     fs.writeFileSync(files.drainEnds, `${JSON.stringify(Object.fromEntries(input.ends))}\n`);
   };
   const readOutput = async (output: string) => {
@@ -276,10 +285,14 @@ async function drainAll(
     }
     return drain(output, files.drainOutput, true, true);
   };
-  // One after the other: reading is bound by the main thread (librdkafka hands each record to
-  // JavaScript), so side by side is no faster, only larger.
-  await readInput();
-  return info.topics.output ? readOutput(info.topics.output) : undefined;
+  const output = info.topics.output;
+  if (!output) return void (await readInput(false));
+  // Side by side: the input in a child process (librdkafka hands every record to JavaScript on
+  // one thread, so two drains in one process are no faster than one after the other).
+  const [input, stats] = await Promise.allSettled([readInput(true), readOutput(output)]);
+  if (input.status === "rejected") throw input.reason;
+  if (stats.status === "rejected") throw stats.reason;
+  return stats.value;
 }
 
 /**
@@ -314,21 +327,6 @@ function identityCheck(
   return [
     `${missing} of ${total} records in ${where} carry no identity (reported as unexpected); ${IDENTITY_HINT}`,
   ];
-}
-
-export function directClient(
-  prefix: string,
-  bootstrap: string,
-  connection?: Connection,
-): kafkajs.Kafka {
-  const brokers = bootstrap.split(",").map((b) => b.trim());
-  return kafkaClient({
-    clientId: `${prefix}-admin`,
-    brokers,
-    retries: 2,
-    connectionTimeoutMs: 2000,
-    connection,
-  });
 }
 
 /** Run id, prefix, seed and the concrete fault schedule of a new run. */

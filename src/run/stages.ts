@@ -45,10 +45,9 @@ export async function produce(
   const kafka = kafkaClient(client);
   const producers = profile.workload.producers;
   const share = Math.ceil(profile.workload.messages / producers);
-  const run =
-    profile.workload.producerThreads && !librdkafka
-      ? (all: Parameters<typeof runProducers>[0]) => runProducerThreads(all, client)
-      : runProducers;
+  const run = profile.workload.producerThreads
+    ? (all: Parameters<typeof runProducers>[0]) => runProducerThreads(all, client)
+    : runProducers;
   await run(
     Array.from({ length: producers }, (_, producerId) => ({
       client: profile.client,

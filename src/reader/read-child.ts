@@ -1,0 +1,44 @@
+/** Entry point of the reader of record in a child process (see read-apart.ts). */
+import { directClient } from "../clients/kafkajs.js";
+import { InfrastructureError } from "../errors.js";
+import { outputIdentity } from "../identity/identity.js";
+import type { ApartRead, ApartReply, ApartStats } from "./read-apart.js";
+import type { DrainStats } from "./drain.js";
+import { readOfRecord } from "./read.js";
+
+const reply = (m: ApartReply) => new Promise((resolve) => process.send!(m, resolve));
+process.on("disconnect", () => process.exit(1));
+
+process.once("message", (read: ApartRead) => {
+  void read_(read).then(
+    async (stats) => {
+      await reply({ type: "done", stats });
+      process.exit(0);
+    },
+    async (err: unknown) => {
+      await reply(errorReply(err));
+      process.exit(0);
+    },
+  );
+});
+
+async function read_(read: ApartRead) {
+  const kafka = directClient(`${read.runId}-reader`, read.bootstrap, read.connection);
+  const { identity, ...rest } = read;
+  const stats: Partial<DrainStats> = await readOfRecord({
+    ...rest,
+    kafka,
+    ...(identity ? { identify: outputIdentity(identity, read.runId) } : {}),
+  });
+  delete stats.offsets; // cross-checked here; a million numbers need not cross the pipe
+  return stats as ApartStats;
+}
+
+function errorReply(err: unknown): ApartReply {
+  if (err instanceof InfrastructureError) {
+    const message = err.message.slice(err.host.length + 2);
+    return { type: "error", name: err.name, message, host: err.host };
+  }
+  const e = err as { name?: string; message?: string };
+  return { type: "error", name: e.name ?? "Error", message: e.message ?? String(err) };
+}
