@@ -78,27 +78,32 @@ workload: { messages: 20000, rate: 4000 }
     expect(code).toBe(0);
   });
 
-  it("producers in worker threads (producerThreads), transactions of 100 ms: every count zero without faults", async () => {
-    const file = writeProfile(`
+  it.each(["kafkajs", "librdkafka"])(
+    "producers on other cores (producerThreads: %s), transactions of 100 ms: every count zero without faults",
+    async (client) => {
+      const file = writeProfile(`
 name: threads-exactly-once
+client: ${client}
 claims: exactly-once
 producer: { idempotent: true, transactional: true, maxInFlight: 1, batchSize: 500 }
 workload: { messages: 20000, rate: 0, producers: 2, producerThreads: true }
 processor: { commit: transaction, commitIntervalMs: 100 }
 `);
-    const { code, report } = await runProfile(file, ["--fault", "none"]);
-    expect(report.messages.attempted).toBe(20000);
-    for (const h of report.hops) {
-      expect([h.name, h.lost, h.duplicated, h.reordered, h.abortedReads]).toEqual([
-        h.name,
-        0,
-        0,
-        0,
-        0,
-      ]);
-    }
-    expect(code).toBe(0);
-  });
+      const { code, report } = await runProfile(file, ["--fault", "none"]);
+      expect(report.messages.attempted).toBe(20000);
+      for (const h of report.hops) {
+        expect([h.name, h.lost, h.duplicated, h.reordered, h.abortedReads]).toEqual([
+          h.name,
+          0,
+          0,
+          0,
+          0,
+        ]);
+      }
+      expect(report.clients?.producer ?? "").toContain(client);
+      expect(code).toBe(0);
+    },
+  );
 
   it.each(["latency:latency=100ms,jitter=20ms", "bandwidth:rate=64", "reset-peer", "slow-close"])(
     "at-least-once + %s: no acked loss, exit 0",
