@@ -4,7 +4,8 @@ import type { ClientRole } from "../faults/ports.js";
 import type { Broker } from "../faults/proxies.js";
 import type { ScheduledFault } from "../faults/schedule.js";
 import type { AppSettings, Profile } from "../profiles/schema.js";
-import { isLocalStack, localListeners } from "../stack/nodes.js";
+import { isLocalStack } from "../stack/nodes.js";
+import { leaseListeners, localListeners, type ListenerUse } from "../stack/listener-slots.js";
 
 export type Listener = NonNullable<AppSettings["listeners"]>[number];
 
@@ -16,19 +17,45 @@ export type Listener = NonNullable<AppSettings["listeners"]>[number];
  */
 export type Routing = Map<ClientRole, Listener[] | undefined>;
 
-/** The routed roles of a run and, where a network fault hits one, its listeners. */
+/** The local stack's listeners a run routes a role through (a run leases a slot of them). */
+export type LocalListeners = (use: ListenerUse) => Listener[];
+
+/**
+ * The local stack's listeners for a run: the first slot no live run holds, leased for this run
+ * (its name pushed on `leases`, for the run to release once its proxies are gone). Every slot
+ * held: exit 2.
+ */
+export function leasedListeners(runId: string, leases: string[]): LocalListeners {
+  return (use) => {
+    const got = leaseListeners(use, runId);
+    if ("lease" in got) {
+      leases.push(got.lease);
+      return got.listeners;
+    }
+    if (got.held.length === 0) return [];
+    const runs = got.held.map((h) => `${h.holder ?? "?"} (pid ${h.pid})`).join(", ");
+    throw new UsageError(
+      `every ${use === "app" ? "APP" : "PRODUCER"} listener slot of the local stack (${got.held.length}) is routed by a live run: ${runs}; start this run when one of them has ended`,
+    );
+  };
+}
+
+/**
+ * The routed roles of a run and, where a network fault hits one, its listeners: the profile's,
+ * else the local stack's from `local` (by default its first slot, as a plan shows them).
+ */
 export function routedListeners(
   profile: Profile,
   schedule: ScheduledFault[],
   brokers: Broker[],
+  local: LocalListeners = (use) => localListeners(use),
 ): Routing {
   const routing: Routing = new Map();
   const librdkafka = profile.client === "librdkafka";
-  if (profile.app) routing.set("app", listenersOf("app", profile, schedule, brokers));
-  else if (profile.processor.enabled && librdkafka) {
-    routing.set("processor", listenersOf("processor", profile, schedule, brokers));
-  }
-  if (librdkafka) routing.set("producer", listenersOf("producer", profile, schedule, brokers));
+  const of = (role: ClientRole) => listenersOf(role, profile, schedule, brokers, local);
+  if (profile.app) routing.set("app", of("app"));
+  else if (profile.processor.enabled && librdkafka) routing.set("processor", of("processor"));
+  if (librdkafka) routing.set("producer", of("producer"));
   return routing;
 }
 
@@ -45,6 +72,7 @@ function listenersOf(
   profile: Profile,
   schedule: ScheduledFault[],
   brokers: Broker[],
+  local: LocalListeners,
 ): Listener[] | undefined {
   const hit = schedule.find(
     (f) =>
@@ -54,8 +82,8 @@ function listenersOf(
   );
   if (!hit) return undefined;
   const given = role === "app" ? profile.app?.listeners : profile.listeners?.[role];
-  const local = role === "producer" ? "producer" : "app";
-  const listeners = given ?? (isLocalStack(brokers) ? localListeners(local) : []);
+  const use = role === "producer" ? "producer" : "app";
+  const listeners = given ?? (isLocalStack(brokers) ? local(use) : []);
   const field = role === "app" ? "app.listeners" : `listeners.${role}`;
   const who = role === "app" ? "the app" : `the librdkafka ${role}`;
   if (listeners.length === 0) {

@@ -1,7 +1,6 @@
 import fs from "node:fs";
-import { hasOutputTopic, runTopicConfig, transactionalOutput } from "./topics.js";
+import { hasOutputTopic, runTopicConfig } from "./topics.js";
 import path from "node:path";
-import type kafkajs from "kafkajs";
 import { AppError, InfrastructureError, UsageError } from "../errors.js";
 import { ProxySet } from "../faults/proxies.js";
 import { RunTargets } from "./targets.js";
@@ -12,20 +11,17 @@ import type { Report } from "../report/report.js";
 import { checkSizes } from "../producer/batches.js";
 import { directClient, KAFKAJS } from "../clients/kafkajs.js";
 import { LIBRDKAFKA } from "../clients/librdkafka.js";
-import type { DrainStats } from "../reader/drain.js";
-import { checkTopicIds, topicIds } from "../reader/topic-ids.js";
+import { topicIds } from "../reader/topic-ids.js";
 import { releaseLease } from "../stack/leases.js";
-import { readerProblem, waitTransactionsClosed } from "../reader/offsets.js";
-import { readOfRecord } from "../reader/read.js";
-import { readOfRecordApart } from "../reader/read-apart.js";
-import { outputIdentity } from "../identity/identity.js";
-import { listenerUpstreams, proxiedRoles, routedListeners } from "./listeners.js";
+import { readerProblem } from "../reader/offsets.js";
+import { leasedListeners, listenerUpstreams, proxiedRoles, routedListeners } from "./listeners.js";
 import { appGroup, appTransactionalId } from "../app/start.js";
 import { describeConnection, type Connection } from "../clients/connection.js";
 import type { Progress } from "../producer/producer.js";
 import { drainSink } from "../sinks/drain.js";
 import { redacted, sinkConfig, type Sink } from "../sinks/index.js";
 import { Cluster } from "./cluster.js";
+import { drainAll } from "./drain-all.js";
 import { judgeRunDir } from "./judge.js";
 import { executePipeline, type PipelineContext } from "./pipeline.js";
 import { drainRecordedSink, prepareSink } from "./sink.js";
@@ -84,6 +80,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
   let started = false;
   let sink: Sink | undefined;
   let leased: string | undefined;
+  const leases: string[] = [];
   const abandon = async () => {
     await sink?.drop().catch(() => {});
     if (newDir) fs.rmSync(dir, { recursive: true, force: true });
@@ -111,7 +108,12 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
     }
     const access = brokerAccess(profile, schedule, cluster.brokers);
     if (access.lease) leased = takeBrokerLease(access.lease, runId);
-    const routing = routedListeners(profile, schedule, cluster.brokers);
+    const routing = routedListeners(
+      profile,
+      schedule,
+      cluster.brokers,
+      leasedListeners(runId, leases),
+    );
     await cluster.assertPrefixFree(prefix);
     // Refused before anything is created: a batch the cluster cannot take in one request.
     const sizes = checkSizes(profile, await cluster.requestLimit(), hasOutputTopic(profile));
@@ -223,83 +225,13 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
   } finally {
     if (leased) releaseLease(leased);
     await removeProxies();
+    // Only once its proxies are gone: the next holder's proxies listen where they did.
+    for (const lease of leases) releaseLease(lease);
     await cluster.close();
     if (!started) await abandon();
     await sink?.close();
   }
 }
-
-/**
- * The final drain, over a direct connection: the input topic read_committed, and the output
- * topic both read_committed (what downstream readers see) and read_uncommitted (aborted too).
- */
-async function drainAll(
-  direct: kafkajs.Kafka,
-  info: RunInfo,
-  dir: string,
-  connection?: Connection,
-): Promise<DrainStats | undefined> {
-  const files = runFiles(dir);
-  // A topic made again under the same name mid-run holds another life: never judged.
-  if (info.topicIds) await checkTopicIds(info.bootstrap, connection, info.topicIds);
-  const app = info.profile.app;
-  const read = (topic: string, file: string, readCommitted: boolean, output = false) => ({
-    bootstrap: info.bootstrap,
-    ...(connection ? { connection } : {}),
-    runId: info.runId,
-    topic,
-    file,
-    readCommitted,
-    // The app's output is read where the app puts the identity.
-    ...(output && app ? { identity: app.identity } : {}),
-  });
-  const drain = (topic: string, file: string, readCommitted: boolean, output = false) => {
-    const { identity, ...here } = read(topic, file, readCommitted, output);
-    return readOfRecord({
-      ...here,
-      kafka: direct,
-      ...(identity ? { identify: outputIdentity(identity, info.runId) } : {}),
-    });
-  };
-  const readInput = async (apart: boolean) => {
-    const input = apart
-      ? await readOfRecordApart(read(info.topics.input, files.drain, true))
-      : await drain(info.topics.input, files.drain, true);
-    fs.writeFileSync(files.drainEnds, `${JSON.stringify(Object.fromEntries(input.ends))}\n`);
-  };
-  const readOutput = async (output: string) => {
-    // Without transactions the output has nothing a read_uncommitted reader sees apart.
-    if (!transactionalOutput(info.profile)) return drain(output, files.drainOutput, true, true);
-    // Uncommitted first: it finds the high watermarks, and what a read_committed reader sees
-    // is only final once every transaction up to them has ended.
-    const all = await drain(output, files.drainOutputUncommitted, false, true);
-    const held = await waitTransactionsClosed(direct, output, all.ends, OPEN_TX_WAIT_MS);
-    if (held.length > 0) {
-      const where = held
-        .map((h) => `p${h.partition} stable at ${h.stable} of ${h.high}`)
-        .join(", ");
-      throw new InfrastructureError(
-        info.bootstrap,
-        `a transaction on the output topic ${output} is still open after ${OPEN_TX_WAIT_MS / 1000}s (${where}): a killed producer's transaction ends only at its transaction.timeout.ms; judge the run later with: kafka-chaos reconcile ${dir}`,
-      );
-    }
-    return drain(output, files.drainOutput, true, true);
-  };
-  const output = info.topics.output;
-  if (!output) return void (await readInput(false));
-  // Side by side: the input in a child process (librdkafka hands every record to JavaScript on
-  // one thread, so two drains in one process are no faster than one after the other).
-  const [input, stats] = await Promise.allSettled([readInput(true), readOutput(output)]);
-  if (input.status === "rejected") throw input.reason;
-  if (stats.status === "rejected") throw stats.reason;
-  return stats.value;
-}
-
-/**
- * Longest wait for transactions left open on the output topic (a killed app instance's, whose
- * transactional id no restart reuses): the producer default transaction.timeout.ms is 60 s.
- */
-const OPEN_TX_WAIT_MS = 90_000;
 
 const IDENTITY_HINT =
   "copy the headers kc-run, kc-producer and kc-seq from each input record to its output (Kafka Streams and most frameworks forward headers), or set app.identity to key or { value: <JSON field> }";

@@ -15,6 +15,7 @@ import {
   appProxyPort,
   producerListenerPort,
   producerProxyPort,
+  LISTENER_SLOTS,
 } from "./paths.js";
 import type { SecureMaterial } from "./certs.js";
 import { startDetached } from "./process.js";
@@ -77,8 +78,10 @@ function serverProperties(node: KafkaNode, count: number, secure?: SecureMateria
   const protocols = [
     "PLAINTEXT:PLAINTEXT",
     "CONTROLLER:PLAINTEXT",
-    `${APP_LISTENER}:PLAINTEXT`,
-    `${PRODUCER_LISTENER}:PLAINTEXT`,
+    ...slots().flatMap((k) => [
+      `${listenerName(APP_LISTENER, k)}:PLAINTEXT`,
+      `${listenerName(PRODUCER_LISTENER, k)}:PLAINTEXT`,
+    ]),
     ...(replicated ? ["REPLICATION:PLAINTEXT"] : []),
     ...(secure ? ["SASL_SSL:SASL_SSL", "SSL:SSL"] : []),
   ];
@@ -119,6 +122,12 @@ export const APP_LISTENER = "APP";
 /** Name of the listener the librdkafka producer reaches the brokers on, through a run's proxies. */
 export const PRODUCER_LISTENER = "PRODUCER";
 
+/** A routed listener's name in a slot: APP, APP1, APP2, … */
+export const listenerName = (base: string, slot: number): string =>
+  slot === 0 ? base : `${base}${slot}`;
+
+const slots = () => Array.from({ length: LISTENER_SLOTS }, (_, k) => k);
+
 /** Name of the inter-broker listener of a three-node stack. */
 export const REPLICATION_LISTENER = "REPLICATION";
 
@@ -145,8 +154,10 @@ function listeners(
   return [
     `PLAINTEXT://${HOST}:${brokerPort(id)}`,
     ...(bind ? [`CONTROLLER://${HOST}:${controllerPort(id)}`] : []),
-    `${APP_LISTENER}://${HOST}:${bind ? appListenerPort(id) : appProxyPort(id)}`,
-    `${PRODUCER_LISTENER}://${HOST}:${bind ? producerListenerPort(id) : producerProxyPort(id)}`,
+    ...slots().flatMap((k) => [
+      `${listenerName(APP_LISTENER, k)}://${HOST}:${bind ? appListenerPort(id, k) : appProxyPort(id, k)}`,
+      `${listenerName(PRODUCER_LISTENER, k)}://${HOST}:${bind ? producerListenerPort(id, k) : producerProxyPort(id, k)}`,
+    ]),
     ...(replicated
       ? [
           `${REPLICATION_LISTENER}://${HOST}:${bind ? replicationPort(id) : replicationProxyPort(id)}`,

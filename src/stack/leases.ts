@@ -30,15 +30,54 @@ export function liveHolder(name: string): Lease | undefined {
 
 /**
  * Takes the lease for this process, unless another live process holds it: then returns that
- * holder and takes nothing.
+ * holder and takes nothing. Atomic between processes: the file is created only if absent, and a
+ * dead holder's file is first moved aside (only one of several takers can move it).
  */
 export function takeLease(name: string, holder?: string): Lease | undefined {
-  const held = liveHolder(name);
-  if (held && held.pid !== process.pid) return held;
   fs.mkdirSync(LEASES_DIR, { recursive: true });
   const lease: Lease = { pid: process.pid, since: Date.now(), ...(holder ? { holder } : {}) };
-  fs.writeFileSync(fileOf(name), JSON.stringify(lease));
-  return undefined;
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    try {
+      fs.writeFileSync(fileOf(name), JSON.stringify(lease), { flag: "wx" });
+      return undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const held = liveHolder(name);
+    if (held?.pid === process.pid) {
+      fs.writeFileSync(fileOf(name), JSON.stringify(lease));
+      return undefined;
+    }
+    if (held) return held;
+    moveAsideIfDead(name);
+  }
+  return liveHolder(name) ?? { pid: -1, since: Date.now(), holder: "a process starting" };
+}
+
+/** Removes the lease's file if its holder is dead; one moved aside by mistake goes back. */
+function moveAsideIfDead(name: string): void {
+  const aside = `${fileOf(name)}.${process.pid}.stale`;
+  try {
+    fs.renameSync(fileOf(name), aside);
+  } catch {
+    return; // another process moved it first
+  }
+  try {
+    const moved = JSON.parse(fs.readFileSync(aside, "utf8")) as Lease;
+    if (alive(moved.pid)) fs.linkSync(aside, fileOf(name)); // a live one, taken meanwhile
+  } catch {
+    // unreadable, or a new lease is already in place: either way the moved file is done with
+  }
+  fs.rmSync(aside, { force: true });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function releaseLease(name: string): void {

@@ -61,29 +61,6 @@ export function localStack():
   return { brokers: state.brokers, bootstrap: state.bootstrap, toxiproxy: state.toxiproxy };
 }
 
-/**
- * The local stack's listeners for clients that only brokers can route (the user's app or the
- * librdkafka processor: APP; the librdkafka producer: PRODUCER): per broker, the address it
- * advertises (where a run's proxy listens) and the address it listens on. Empty when the stack
- * has none (started before they were added).
- */
-export function localListeners(
-  use: "app" | "producer",
-): { broker: number; proxy: string; upstream: string }[] {
-  const state = readState();
-  if (!state) return [];
-  const nodes = kafkaNodes(state.brokers);
-  const name = use === "app" ? APP_LISTENER : PRODUCER_LISTENER;
-  if (!nodes.every((n) => hasListener(n, name))) return [];
-  const [listen, proxy] =
-    use === "app" ? [appListenerPort, appProxyPort] : [producerListenerPort, producerProxyPort];
-  return nodes.map((n) => ({
-    broker: n.nodeId,
-    proxy: `${HOST}:${proxy(n.nodeId)}`,
-    upstream: `${HOST}:${listen(n.nodeId)}`,
-  }));
-}
-
 export function localNodes(): LocalNode[] {
   const state = readState();
   if (!state) return [];

@@ -43,14 +43,24 @@ export const STACK_PROXY_PREFIX = "kafka-chaos-stack-";
 export const replicationProxyName = (nodeId: number): string =>
   `${STACK_PROXY_PREFIX}replication-${nodeId}`;
 /**
- * Each broker's APP listener, for the user's own app under test: bound here, advertised at
- * appProxyPort, where a run puts its Toxiproxy proxy (network faults with role app).
+ * Routed listeners come in slots, so that as many runs at once each route a role through their
+ * own proxies: slot k of every broker advertises its own proxy addresses, and a run leases one
+ * slot for its life (stack/listener-slots.ts).
  */
-export const appListenerPort = (nodeId: number): number => 9591 + PORT_OFFSET + nodeId;
-export const appProxyPort = (nodeId: number): number => 9691 + PORT_OFFSET + nodeId;
-/** Each broker's PRODUCER listener, for a producer without a socket factory (librdkafka). */
-export const producerListenerPort = (nodeId: number): number => 9791 + PORT_OFFSET + nodeId;
-export const producerProxyPort = (nodeId: number): number => 9891 + PORT_OFFSET + nodeId;
+export const LISTENER_SLOTS = 4;
+/**
+ * Each broker's APP listener of a slot, for the user's own app under test (or the librdkafka
+ * processor): bound here, advertised at appProxyPort, where a run puts its Toxiproxy proxy.
+ */
+export const appListenerPort = (nodeId: number, slot = 0): number =>
+  9591 + PORT_OFFSET + 10 * slot + nodeId;
+export const appProxyPort = (nodeId: number, slot = 0): number =>
+  9691 + PORT_OFFSET + 10 * slot + nodeId;
+/** Each broker's PRODUCER listener of a slot, for a producer without a socket factory (librdkafka). */
+export const producerListenerPort = (nodeId: number, slot = 0): number =>
+  9791 + PORT_OFFSET + 10 * slot + nodeId;
+export const producerProxyPort = (nodeId: number, slot = 0): number =>
+  9891 + PORT_OFFSET + 10 * slot + nodeId;
 export const POSTGRES_PORT = 5433 + PORT_OFFSET;
 export const POSTGRES_USER = "kafka_chaos";
 /** The local stack's PostgreSQL (`stack:up --postgres`): trust auth, the default database. */
