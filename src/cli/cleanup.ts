@@ -5,6 +5,7 @@ import { kafkaClient } from "../clients/kafkajs.js";
 import { liveHolder, releaseLease } from "../stack/leases.js";
 import { isStackProxy } from "../stack/nodes.js";
 import { connectionFrom, type ConnectionFlags } from "../clients/connection.js";
+import { isLive, leaseOf, type LeaseInfo } from "../faults/run-lease.js";
 
 /** Names a run creates with the default prefix: kc-<YYYYMMDD>-<HHMMSS>-<rand>-… */
 export const RUN_NAME = /^kc-(\d{8})-(\d{6})-[a-z0-9]{4}-/;
@@ -29,6 +30,52 @@ export function leftFromBefore(cutoff: number): { test(name: string): boolean } 
   };
 }
 
+type Match = { test(name: string): boolean };
+
+/**
+ * What belongs to runs that are gone, by the runs' leases in Toxiproxy (`leases`: a run's name
+ * prefix `kc-…-` → its lease). A live run's names are never taken, however old; a run whose
+ * lease marks it dead has its proxies and toxics taken at once (`toxiproxy`), its topics and
+ * groups by age as before (an interrupted run's topics let `reconcile` judge it). Names of a
+ * run without a lease (older versions, or killed before it took one) go by age.
+ */
+export function leftovers(
+  byAge: Match,
+  leases: Map<string, LeaseInfo>,
+  now: number,
+  live: (lease: LeaseInfo) => boolean = (l) => isLive(l, now),
+): { toxiproxy: Match; cluster: Match } {
+  const leaseFor = (name: string) => {
+    const run = RUN_NAME.exec(name)?.[0];
+    return run === undefined ? undefined : leases.get(run);
+  };
+  return {
+    toxiproxy: {
+      test: (name) => {
+        const lease = leaseFor(name);
+        return lease ? !live(lease) : byAge.test(name);
+      },
+    },
+    cluster: {
+      test: (name) => {
+        const lease = leaseFor(name);
+        return (!lease || !live(lease)) && byAge.test(name);
+      },
+    },
+  };
+}
+
+/** The runs' leases among Toxiproxy's proxies, by the run's name prefix. */
+export function leasesIn(proxies: Record<string, { upstream: string }>): Map<string, LeaseInfo> {
+  const leases = new Map<string, LeaseInfo>();
+  for (const [name, proxy] of Object.entries(proxies)) {
+    const run = RUN_NAME.exec(name)?.[0];
+    const lease = leaseOf(proxy.upstream);
+    if (run !== undefined && name === `${run}lease` && lease) leases.set(run, lease);
+  }
+  return leases;
+}
+
 export async function cleanupCommand(
   flags: {
     bootstrap: string;
@@ -38,8 +85,8 @@ export async function cleanupCommand(
   } & ConnectionFlags,
 ): Promise<number> {
   const verb = flags.dryRun ? "would remove" : "removed";
-  const match = leftFromBefore(Date.now() - parseDuration(flags.olderThan, "--older-than"));
-  await cleanToxiproxy(flags.toxiproxy, match, flags.dryRun);
+  const byAge = leftFromBefore(Date.now() - parseDuration(flags.olderThan, "--older-than"));
+  const match = await cleanToxiproxy(flags.toxiproxy, byAge, flags.dryRun);
   const kafka = kafkaClient({
     clientId: "kafka-chaos-cleanup",
     brokers: flags.bootstrap.split(","),
@@ -67,15 +114,12 @@ interface ProxyState {
 }
 
 /**
- * Toxiproxy as runs found it: the proxies of runs that ended without removing them, the toxics
- * dead runs left on proxies they did not make (the stack's replication proxies: their names
- * start with `kc-<runId>`), and stack proxies a dead run's isolate-broker left disabled.
+ * Toxiproxy as runs found it: the proxies of runs that are gone, the toxics they left on
+ * proxies they did not make (the stack's replication proxies: their names start with
+ * `kc-<runId>`), and stack proxies a dead run's isolate-broker left disabled. Returns what of
+ * the cluster may go, by the same leases.
  */
-async function cleanToxiproxy(
-  url: string,
-  match: { test(name: string): boolean },
-  dryRun: boolean,
-): Promise<void> {
+async function cleanToxiproxy(url: string, byAge: Match, dryRun: boolean): Promise<Match> {
   const api = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${url}${path}`, {
       method,
@@ -91,6 +135,7 @@ async function cleanToxiproxy(
     return response;
   };
   const proxies = (await (await api("GET", "/proxies")).json()) as Record<string, ProxyState>;
+  const { toxiproxy: match, cluster } = leftovers(byAge, leasesIn(proxies), Date.now());
   const act = async (done: string, todo: string, what: () => Promise<unknown>) => {
     if (!dryRun) await what();
     console.log(dryRun ? todo : done);
@@ -119,4 +164,5 @@ async function cleanToxiproxy(
       );
     }
   }
+  return cluster;
 }

@@ -22,6 +22,7 @@ import { drainSink } from "../sinks/drain.js";
 import { redacted, sinkConfig, type Sink } from "../sinks/index.js";
 import { Cluster } from "./cluster.js";
 import { drainAll } from "./drain-all.js";
+import { RunLease } from "../faults/run-lease.js";
 import { judgeRunDir } from "./judge.js";
 import { executePipeline, type PipelineContext } from "./pipeline.js";
 import { drainRecordedSink, prepareSink } from "./sink.js";
@@ -81,6 +82,7 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
   let sink: Sink | undefined;
   let leased: string | undefined;
   const leases: string[] = [];
+  let lease: RunLease | undefined;
   const abandon = async () => {
     await sink?.drop().catch(() => {});
     if (newDir) fs.rmSync(dir, { recursive: true, force: true });
@@ -132,6 +134,9 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       await cluster.deleteOwn(prefix, Object.values(topics), groups);
       await sink?.drop().catch(() => {});
     };
+    lease = await RunLease.take(opts.toxiproxy, prefix).catch((err: Error) => {
+      throw new InfrastructureError(opts.toxiproxy, `Toxiproxy: the run's lease (${err.message})`);
+    });
     for (const role of names.roles) {
       const listeners = routing.get(role);
       proxies[role] = await ProxySet.create({
@@ -226,7 +231,8 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
     if (leased) releaseLease(leased);
     await removeProxies();
     // Only once its proxies are gone: the next holder's proxies listen where they did.
-    for (const lease of leases) releaseLease(lease);
+    for (const slot of leases) releaseLease(slot);
+    await lease?.release();
     await cluster.close();
     if (!started) await abandon();
     await sink?.close();
