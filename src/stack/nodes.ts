@@ -13,9 +13,6 @@ import {
   formattedAs,
   kafkaNodes,
   launchNode,
-  APP_LISTENER,
-  hasListener,
-  PRODUCER_LISTENER,
   replicatesThroughProxy,
   type KafkaNode,
 } from "./kafka.js";
@@ -26,10 +23,6 @@ import {
   replicationProxyName,
   replicationPort,
   replicationProxyPort,
-  appListenerPort,
-  appProxyPort,
-  producerListenerPort,
-  producerProxyPort,
 } from "./paths.js";
 import { isGone, isPaused, livePid } from "./process.js";
 import { readState } from "./stack.js";
