@@ -6,6 +6,9 @@ import { liveHolder, releaseLease } from "../stack/leases.js";
 import { isStackProxy } from "../stack/nodes.js";
 import { connectionFrom, type ConnectionFlags } from "../clients/connection.js";
 import { isLive, leaseOf, type LeaseInfo } from "../faults/run-lease.js";
+import { PG_URL_ENV } from "../sinks/index.js";
+import { dropTables, runTables } from "../sinks/postgres.js";
+import { localPostgres } from "../stack/nodes.js";
 
 /** Names a run creates with the default prefix: kc-<YYYYMMDD>-<HHMMSS>-<rand>-… */
 export const RUN_NAME = /^kc-(\d{8})-(\d{6})-[a-z0-9]{4}-/;
@@ -82,6 +85,7 @@ export async function cleanupCommand(
     toxiproxy: string;
     dryRun: boolean;
     olderThan: string;
+    pgUrl?: string;
   } & ConnectionFlags,
 ): Promise<number> {
   const verb = flags.dryRun ? "would remove" : "removed";
@@ -102,7 +106,25 @@ export async function cleanupCommand(
   } finally {
     await cluster.close();
   }
+  await cleanTables(flags.pgUrl, match, verb, flags.dryRun);
   return 0;
+}
+
+/**
+ * The PostgreSQL sink tables of runs that are gone, matched like their topics, in the server
+ * given (--pg-url, else $KAFKA_CHAOS_PG_URL, else the local stack's when it runs one).
+ */
+async function cleanTables(given: string | undefined, match: Match, verb: string, dryRun: boolean) {
+  const local = localPostgres();
+  const url = given ?? process.env[PG_URL_ENV] ?? local;
+  if (url === undefined) return;
+  const tables = await runTables(url).catch((err: unknown) => {
+    if (url !== local) throw err;
+    return []; // the local stack's server is only looked at in passing
+  });
+  const gone = tables.filter((t) => match.test(t.name)).map((t) => t.table);
+  for (const t of gone) console.log(`${verb} table ${t}`);
+  if (!dryRun && gone.length > 0) await dropTables(url, gone);
 }
 
 interface ProxyState {

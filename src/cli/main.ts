@@ -222,11 +222,19 @@ export function buildProgram(setCode: (code: number) => void): Command {
 
   program
     .command("cleanup")
-    .description("remove proxies, topics and groups left behind by interrupted runs")
+    .description("remove proxies, toxics, topics, groups and sink tables left behind by runs")
     .addOption(bootstrapOption())
     .addOption(toxiproxyOption())
     .option("--dry-run", "only list what would be removed", false)
-    .option("--older-than <time>", "only runs started longer ago than this (0 = all)", "15m")
+    .option(
+      "--older-than <time>",
+      "only runs started longer ago than this (0 = all but live runs)",
+      "15m",
+    )
+    .option(
+      "--pg-url <url>",
+      "PostgreSQL server of the runs' sink tables (default $KAFKA_CHAOS_PG_URL, else the local stack's)",
+    )
     .action(async (opts) => setCode(await cleanupCommand(opts)));
   const proxied = ["run", "explore", "compare", "doctor"];
   for (const cmd of program.commands) if (proxied.includes(cmd.name())) withProxyOptions(cmd);

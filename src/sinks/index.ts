@@ -96,7 +96,7 @@ export function redacted(config: SinkConfig): SinkConfig {
 }
 
 /** host:port of the sink for error messages, or the SQLite file. */
-export function sinkHost(config: SinkConfig): string {
+export function sinkHost(config: Pick<SinkConfig, "type" | "location">): string {
   if (config.type === "sqlite") return config.location;
   try {
     const url = new URL(config.location);

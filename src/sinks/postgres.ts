@@ -6,6 +6,7 @@ import {
   allOffsetsSql,
   createSql,
   dropSql,
+  dropTableSql,
   ensureOffsetSql,
   fresh,
   insertParams,
@@ -20,7 +21,7 @@ const PAGE = 10_000;
 const CONNECT_TIMEOUT_MS = 5000;
 
 /** A connection to the sink's server, or an InfrastructureError naming the host (exit 3). */
-export async function connectPostgres(config: SinkConfig): Promise<pg.Client> {
+export async function connectPostgres(config: Pick<SinkConfig, "location">): Promise<pg.Client> {
   const client = new pg.Client({
     connectionString: config.location,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
@@ -32,7 +33,7 @@ export async function connectPostgres(config: SinkConfig): Promise<pg.Client> {
   } catch (err) {
     await client.end().catch(() => {});
     throw new InfrastructureError(
-      sinkHost(config),
+      sinkHost({ type: "postgres", location: config.location }),
       `PostgreSQL sink unreachable: ${describe(err)}`,
       {
         cause: err,
@@ -153,4 +154,35 @@ function describe(err: unknown): string {
   const e = err as { message?: string; code?: string };
   const text = e.message?.trim() || e.code || String(err);
   return text.replace(/\s+/g, " ");
+}
+
+/** A run's table (`kc_<date>_<time>_<rand>_sink|_offsets`) and the run name it came from. */
+const RUN_TABLE = /^kc_(\d{8})_(\d{6})_([a-z0-9]{4})_(sink|offsets)$/;
+
+/**
+ * The tables runs with the default prefix made in the server at `url`, each with the name the
+ * run gave it (`kc-<date>-<time>-<rand>-sink`), for `cleanup` to match like topics.
+ */
+export async function runTables(url: string): Promise<{ table: string; name: string }[]> {
+  const client = await connectPostgres({ location: url });
+  try {
+    const res = await client.query<{ tablename: string }>(
+      "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'kc\\_%'",
+    );
+    return res.rows.flatMap(({ tablename }) => {
+      const m = RUN_TABLE.exec(tablename);
+      return m ? [{ table: tablename, name: `kc-${m[1]}-${m[2]}-${m[3]}-${m[4]}` }] : [];
+    });
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export async function dropTables(url: string, tables: string[]): Promise<void> {
+  const client = await connectPostgres({ location: url });
+  try {
+    for (const t of tables) await client.query(dropTableSql(t));
+  } finally {
+    await client.end().catch(() => {});
+  }
 }

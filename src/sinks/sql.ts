@@ -49,7 +49,11 @@ export function createSql(dialect: Dialect, config: SinkConfig): string[] {
 }
 
 export function dropSql(config: SinkConfig): string[] {
-  return [config.table, config.offsetsTable].map((t) => `DROP TABLE IF EXISTS ${quote(t)}`);
+  return [config.table, config.offsetsTable].map(dropTableSql);
+}
+
+export function dropTableSql(table: string): string {
+  return `DROP TABLE IF EXISTS ${quote(table)}`;
 }
 
 /** The chunk's insert: plain and atomic append; idempotent ignores, upsert-versioned updates. */

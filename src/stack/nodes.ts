@@ -18,6 +18,7 @@ import {
 } from "./kafka.js";
 import {
   HOST,
+  LOCAL_POSTGRES_URL,
   STACK_PROXY_PREFIX,
   STATE_DIR,
   replicationProxyName,
@@ -26,6 +27,7 @@ import {
 } from "./paths.js";
 import { isGone, isPaused, livePid } from "./process.js";
 import { readState } from "./stack.js";
+import { postgresPid } from "./postgres.js";
 import { releaseLease, takeLease } from "./leases.js";
 import { brokerProblem, refuseBusyPort } from "./readiness.js";
 import {
@@ -52,6 +54,11 @@ export function localStack():
   const state = readState();
   if (!state) return undefined;
   return { brokers: state.brokers, bootstrap: state.bootstrap, toxiproxy: state.toxiproxy };
+}
+
+/** The local stack's PostgreSQL URL while it runs one; undefined otherwise. */
+export function localPostgres(): string | undefined {
+  return livePid(postgresPid) === undefined ? undefined : LOCAL_POSTGRES_URL;
 }
 
 export function localNodes(): LocalNode[] {
