@@ -122,6 +122,21 @@ describe("broker-storage", () => {
     });
   });
 
+  it("a send last refused with NotEnoughReplicas stays unknown when the tail saw one of its records", () => {
+    const refused = send(4, 5, "unknown").map((e) =>
+      e.type === "unknown"
+        ? { ...e, error: "LibrdKafkaError [19]: Broker: Not enough in-sync replicas" }
+        : e,
+    );
+    const history = [started(), ...send(0, 3), ...refused];
+    // seq 5 was visible at offset 4, then truncated away: an earlier attempt had written it
+    const tail = [seen(100, [[4, 0, 5]])];
+    const result = reconcile(history, records(inOrder(0, 3)), { tail });
+    expect(result.messages).toEqual({ attempted: 6, acked: 4, failed: 0, unknown: 2 });
+    const none = reconcile(history, records(inOrder(0, 3)), { tail: [] });
+    expect(none.messages).toEqual({ attempted: 6, acked: 4, failed: 2, unknown: 0 });
+  });
+
   it("finds acked messages lost after being visible: truncated, then overwritten (one written again elsewhere is kept)", () => {
     const history = [started(), ...send(0, 7), ...send(8, 8, "unknown")];
     const tail = [

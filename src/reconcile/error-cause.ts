@@ -23,3 +23,13 @@ export function errorCause(text: string): ErrorCause {
   });
   return { cause, addresses };
 }
+
+/**
+ * The broker's last answer refused the records before appending them: NOT_ENOUGH_REPLICAS
+ * (kafkajs prints its type, librdkafka its code 19), not ..._AFTER_APPEND (code 20), which
+ * means they were written. Earlier attempts of the same send may still have written them.
+ */
+export function refusedBeforeAppend(text: string | undefined): boolean {
+  if (text === undefined) return false;
+  return /\[NOT_ENOUGH_REPLICAS\]/.test(text) || /^LibrdKafkaError \[19\]:/.test(text);
+}

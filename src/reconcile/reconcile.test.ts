@@ -311,7 +311,7 @@ describe("reconcile", () => {
       started(),
       ...at(0, refused(21002)),
       ...at(1, refused(21001)),
-      ...at(2, "KafkaJSProtocolError [NOT_ENOUGH_REPLICAS]: fewer in-sync replicas"),
+      ...at(2, "KafkaJSProtocolError [REQUEST_TIMED_OUT]: The request timed out"),
     ];
     expect(reconcile(history, []).errors).toEqual([
       {
@@ -324,13 +324,50 @@ describe("reconcile", () => {
       },
       {
         outcome: "unknown",
-        cause: "KafkaJSProtocolError [NOT_ENOUGH_REPLICAS]: fewer in-sync replicas",
-        error: "KafkaJSProtocolError [NOT_ENOUGH_REPLICAS]: fewer in-sync replicas",
+        cause: "KafkaJSProtocolError [REQUEST_TIMED_OUT]: The request timed out",
+        error: "KafkaJSProtocolError [REQUEST_TIMED_OUT]: The request timed out",
         addresses: [],
         sends: 1,
         messages: 2,
       },
     ]);
+  });
+
+  describe("an unknown send the broker last refused (NotEnoughReplicas)", () => {
+    const refusedBy = (error: string, from: number, to: number) =>
+      send(0, from, to, "unknown").map((e) => (e.type === "unknown" ? { ...e, error } : e));
+    const KAFKAJS =
+      "KafkaJSNumberOfRetriesExceeded [NOT_ENOUGH_REPLICAS]: Messages are rejected since there are fewer in-sync replicas than required";
+    const RDKAFKA = "LibrdKafkaError [19]: Broker: Not enough in-sync replicas";
+    const AFTER_APPEND =
+      "KafkaJSProtocolError [NOT_ENOUGH_REPLICAS_AFTER_APPEND]: Messages are written to the log, but to fewer in-sync replicas than required";
+
+    it("is refused (failed) when none of its records is in the log, with either client", () => {
+      const history = [started(), ...send(0, 0, 4), ...refusedBy(KAFKAJS, 5, 9)];
+      const result = reconcile(history, drained(once(0, 0, 4)));
+      expect(result.messages).toEqual({ attempted: 10, acked: 5, failed: 5, unknown: 0 });
+      expect(result.errors.map((g) => [g.outcome, g.messages])).toEqual([["fail", 5]]);
+      const rd = reconcile([started(), ...refusedBy(RDKAFKA, 0, 3)], []);
+      expect(rd.messages).toEqual({ attempted: 4, acked: 0, failed: 4, unknown: 0 });
+    });
+
+    it("stays unknown when the log holds any of its records (an earlier attempt wrote it)", () => {
+      const history = [started(), ...refusedBy(KAFKAJS, 0, 4)];
+      const result = reconcile(history, drained(once(0, 3, 3)));
+      expect(result.messages).toEqual({ attempted: 5, acked: 0, failed: 0, unknown: 5 });
+      expect(result.errors.map((g) => [g.outcome, g.messages])).toEqual([["unknown", 5]]);
+    });
+
+    it("stays unknown for NOT_ENOUGH_REPLICAS_AFTER_APPEND: the records were written", () => {
+      const result = reconcile([started(), ...refusedBy(AFTER_APPEND, 0, 4)], []);
+      expect(result.messages).toEqual({ attempted: 5, acked: 0, failed: 0, unknown: 5 });
+    });
+
+    it("a later ok of the same records still wins", () => {
+      const history = [started(), ...refusedBy(RDKAFKA, 0, 4), ...send(0, 0, 4)];
+      const result = reconcile(history, drained(once(0, 0, 4)));
+      expect(result.messages).toEqual({ attempted: 5, acked: 5, failed: 0, unknown: 0 });
+    });
   });
 
   it("lists records without an identity smallest first, whatever the partitions' interleaving", () => {

@@ -1,4 +1,4 @@
-import { errorCause } from "./error-cause.js";
+import { errorCause, refusedBeforeAppend } from "./error-cause.js";
 import type {
   FaultEvent,
   HistoryEvent,
@@ -60,6 +60,8 @@ export class Reconciler {
   private lastSendTime: number | null = null;
   private readonly unconfirmed = { messages: 0, partitions: new Set<number>() };
   private readonly errors = new Map<string, ErrorGroup>();
+  /** unknown sends the broker last refused (NotEnoughReplicas): failed unless the log has any */
+  private refusals: SendCompleted[] = [];
 
   /**
    * The input topic's committed offsets (the reader of record's read_committed drain) and the
@@ -168,6 +170,11 @@ export class Reconciler {
    */
   private addCompletion(e: SendCompleted): void {
     const code = OUTCOME_CODE[e.type];
+    if (e.type === "unknown" && refusedBeforeAppend(e.error)) {
+      this.outcomes.mark(e.producer, e.from, e.to, FAIL);
+      this.refusals.push(e);
+      return;
+    }
     if (e.type !== "ok" || !e.unconfirmed) {
       this.outcomes.mark(e.producer, e.from, e.to, code);
       if (e.type !== "ok") this.addError(e.type, e.error, e.to - e.from + 1);
@@ -210,7 +217,27 @@ export class Reconciler {
     this.errors.set(key, group);
   }
 
+  /**
+   * An unknown send whose last answer was a refusal before append (NotEnoughReplicas) counts
+   * as failed — refused — when neither the reader of record nor the tail saw any of its
+   * records; otherwise an earlier attempt was written after all and it stays unknown.
+   */
+  private settleRefusals(): void {
+    if (this.refusals.length === 0) return;
+    const sighted = new Set(this.visible?.sightings() ?? []);
+    for (const e of this.refusals) {
+      let seen = false;
+      for (let seq = e.from; seq <= e.to && !seen; seq++) {
+        seen = this.input.copies(e.producer, seq) > 0 || sighted.has(`${e.producer}:${seq}`);
+      }
+      if (seen) this.outcomes.mark(e.producer, e.from, e.to, UNKNOWN);
+      this.addError(seen ? "unknown" : "fail", e.error, e.to - e.from + 1);
+    }
+    this.refusals = [];
+  }
+
   result(): Reconciliation {
+    this.settleRefusals();
     const acksZero = this.run?.acks === 0;
     const toSink = this.run?.sink !== undefined;
     const pipeline = this.run?.topics.output !== undefined || toSink;

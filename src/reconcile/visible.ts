@@ -141,6 +141,13 @@ export class VisibleLog {
     }
   }
 
+  /** Every message seen and not drained where it was seen, as "producer:seq". */
+  *sightings(): Generator<string> {
+    for (const seen of this.partitions.values()) {
+      for (const [, [producer, seq]] of seen.unmatched()) yield `${producer}:${seq}`;
+    }
+  }
+
   addDrained(r: DrainedRecord): void {
     this.partitions.get(r.partition)?.match(r.offset, r.producer, r.seq);
   }
