@@ -135,7 +135,10 @@ export async function runChaos(opts: RunOptions): Promise<RunResult> {
       await sink?.drop().catch(() => {});
     };
     lease = await RunLease.take(opts.toxiproxy, prefix).catch((err: Error) => {
-      throw new InfrastructureError(opts.toxiproxy, `Toxiproxy: the run's lease (${err.message})`);
+      throw new InfrastructureError(
+        opts.toxiproxy,
+        `Toxiproxy is not reachable or refused the run's lease (${err.message})`,
+      );
     });
     for (const role of names.roles) {
       const listeners = routing.get(role);
