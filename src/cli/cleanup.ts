@@ -1,4 +1,3 @@
-import { InfrastructureError } from "../errors.js";
 import { parseDuration } from "../faults/spec.js";
 import { Cluster } from "../run/cluster.js";
 import { kafkaClient } from "../clients/kafkajs.js";
@@ -7,6 +6,7 @@ import { isStackProxy } from "../stack/nodes.js";
 import { connectionFrom, type ConnectionFlags } from "../clients/connection.js";
 import { isLive, leaseOf, type LeaseInfo } from "../faults/run-lease.js";
 import { PG_URL_ENV } from "../sinks/index.js";
+import { listProxies, toxiproxyOk } from "../toxiproxy-api.js";
 import { dropTables, runTables } from "../sinks/postgres.js";
 import { localPostgres } from "../stack/nodes.js";
 
@@ -127,14 +127,6 @@ async function cleanTables(given: string | undefined, match: Match, verb: string
   if (!dryRun && gone.length > 0) await dropTables(url, gone);
 }
 
-interface ProxyState {
-  name: string;
-  listen: string;
-  upstream: string;
-  enabled: boolean;
-  toxics: { name: string }[];
-}
-
 /**
  * Toxiproxy as runs found it: the proxies of runs that are gone, the toxics they left on
  * proxies they did not make (the stack's replication proxies: their names start with
@@ -142,21 +134,9 @@ interface ProxyState {
  * the cluster may go, by the same leases.
  */
 async function cleanToxiproxy(url: string, byAge: Match, dryRun: boolean): Promise<Match> {
-  const api = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${url}${path}`, {
-      method,
-      ...(body === undefined
-        ? {}
-        : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-    }).catch((err: Error) => {
-      throw new InfrastructureError(url, `Toxiproxy is not reachable (${err.message})`);
-    });
-    if (!response.ok && response.status !== 404) {
-      throw new InfrastructureError(url, `Toxiproxy: ${method} ${path}: ${response.status}`);
-    }
-    return response;
-  };
-  const proxies = (await (await api("GET", "/proxies")).json()) as Record<string, ProxyState>;
+  const api = (method: "POST" | "DELETE", path: string, body?: unknown) =>
+    toxiproxyOk(url, { method, path, body, missingOk: true });
+  const proxies = Object.fromEntries(await listProxies(url));
   const { toxiproxy: match, cluster } = leftovers(byAge, leasesIn(proxies), Date.now());
   const act = async (done: string, todo: string, what: () => Promise<unknown>) => {
     if (!dryRun) await what();

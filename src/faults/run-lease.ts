@@ -6,6 +6,7 @@
  * orphaned run, whose proxies and toxics `cleanup` removes at once.
  */
 import os from "node:os";
+import { toxiproxy, toxiproxyOk } from "../toxiproxy-api.js";
 
 const BEAT_MS = 10_000;
 export const LEASE_STALE_MS = 60_000;
@@ -30,10 +31,11 @@ export class RunLease {
   static async take(toxiproxyUrl: string, prefix: string): Promise<RunLease> {
     const name = leaseProxyName(prefix);
     const body = { name, listen: "127.0.0.1:0", upstream: current(), enabled: false };
-    await call(toxiproxyUrl, "POST", "/proxies", body);
+    await toxiproxyOk(toxiproxyUrl, { method: "POST", path: "/proxies", body });
     const at = `/proxies/${encodeURIComponent(name)}`;
     const timer = setInterval(() => {
-      void call(toxiproxyUrl, "POST", at, { upstream: current() }).catch(() => {});
+      const renew = { method: "POST" as const, path: at, body: { upstream: current() } };
+      void toxiproxyOk(toxiproxyUrl, renew).catch(() => {});
     }, BEAT_MS);
     timer.unref();
     return new RunLease(toxiproxyUrl, name, timer);
@@ -41,7 +43,8 @@ export class RunLease {
 
   async release(): Promise<void> {
     clearInterval(this.timer);
-    await call(this.url, "DELETE", `/proxies/${encodeURIComponent(this.name)}`).catch(() => {});
+    const path = `/proxies/${encodeURIComponent(this.name)}`;
+    await toxiproxy(this.url, { method: "DELETE", path }).catch(() => {});
   }
 }
 
@@ -82,14 +85,4 @@ function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
-}
-
-async function call(url: string, method: string, path: string, body?: unknown): Promise<void> {
-  const response = await fetch(`${url}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-  });
-  if (!response.ok) throw new Error(`Toxiproxy: ${method} ${path}: ${response.status}`);
 }

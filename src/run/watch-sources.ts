@@ -1,5 +1,6 @@
 /** What the watchdog reads besides the history: Toxiproxy's proxies, and the processors' progress. */
 import type { ProxyState } from "./watchdog.js";
+import { listProxies } from "../toxiproxy-api.js";
 import fs from "node:fs";
 import path from "node:path";
 import type { HistoryEvent } from "../history/events.js";
@@ -19,14 +20,9 @@ export async function listToxiproxy(
   url: string,
   timeoutMs = 3000,
 ): Promise<Map<string, ProxyState>> {
-  const res = await fetch(`${url}/proxies`, { signal: AbortSignal.timeout(timeoutMs) });
-  if (!res.ok) throw new Error(`GET /proxies answered ${res.status}`);
-  const body = (await res.json()) as Record<
-    string,
-    { enabled: boolean; listen?: string; toxics?: { name: string }[] }
-  >;
+  const proxies = await listProxies(url, timeoutMs);
   return new Map(
-    Object.entries(body).map(([name, p]) => [
+    [...proxies].map(([name, p]) => [
       name,
       { enabled: p.enabled, listen: p.listen, toxics: (p.toxics ?? []).map((t) => t.name) },
     ]),

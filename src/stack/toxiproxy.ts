@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { InfrastructureError } from "../errors.js";
+import { toxiproxy, type ProxyState } from "../toxiproxy-api.js";
 import { HOST, STATE_DIR, TOXIPROXY_PORT } from "./paths.js";
 import { startDetached } from "./process.js";
 
@@ -28,45 +29,11 @@ export async function toxiproxyAnswers(url: string, timeoutMs = 2000): Promise<b
   }
 }
 
-/** A Toxiproxy proxy as its API shows it. */
-export interface ProxyState {
-  name: string;
-  listen: string;
-  upstream: string;
-  enabled: boolean;
-  toxics: { name: string; type: string; stream: string }[];
-}
-
 /** Name of the latency toxic `setProxyLatency` adds. */
 export const STACK_LATENCY_TOXIC = "stack-replication-latency";
 
-async function api(
-  method: "GET" | "POST" | "DELETE",
-  route: string,
-  body?: unknown,
-): Promise<{ status: number; json: unknown; text: string }> {
-  let res: Response;
-  try {
-    res = await fetch(`${TOXIPROXY_URL}${route}`, {
-      method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(5000),
-    });
-  } catch (err) {
-    throw new InfrastructureError(
-      TOXIPROXY_URL,
-      `Toxiproxy is not reachable (${(err as Error).message}); run \`npm run stack:up\``,
-    );
-  }
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text === "" ? undefined : JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text };
+function api(method: "GET" | "POST" | "DELETE", path: string, body?: unknown) {
+  return toxiproxy(TOXIPROXY_URL, { method, path, body, hint: "run `npm run stack:up`" });
 }
 
 function failed(what: string, r: { status: number; text: string }): InfrastructureError {
