@@ -5,6 +5,7 @@ import type { SendResult } from "./kafkajs.js";
 import type { Batch, OutgoingMessage, ProducerOptions } from "./producer.js";
 import { retryAborted } from "./retry.js";
 import { BatchReports, offsetsOf, outcomeOf, rdText, type Tally } from "./deliveries.js";
+import { HEADER_SEQ } from "../identity/headers.js";
 
 const QUEUE_FULL = -184;
 /** librdkafka refuses its configuration (one inconsistent with another, an invalid value). */
@@ -25,6 +26,7 @@ export class RdProducerClient {
   private readonly owed: { first: number; reports: BatchReports }[] = [];
   /** records produced so far: the next record's opaque */
   private produced = 0;
+  private readonly wire = new WireCache();
 
   constructor(private readonly opts: ProducerOptions) {}
 
@@ -142,11 +144,11 @@ export class RdProducerClient {
     this.owed.push({ first, reports: batch });
     for (let i = 0; i < messages.length; i += 1) {
       const m = messages[i]!;
-      const headers: Record<string, string>[] = [];
-      for (const k in m.headers) headers.push({ [k]: m.headers[k]! });
+      const headers = this.wire.headers(m.headers);
+      const key = m.key === null ? null : this.wire.bytes(m.key);
       for (;;) {
         try {
-          producer.produce(this.opts.topic, m.partition, m.value, m.key, null, first + i, headers);
+          producer.produce(this.opts.topic, m.partition, m.value, key, null, first + i, headers);
           break;
         } catch (err) {
           if ((err as LibrdKafkaError).code !== QUEUE_FULL) {
@@ -266,4 +268,45 @@ function discarded(): LibrdKafkaError {
     errno: -1,
     origin: "kafka-chaos",
   };
+}
+
+/**
+ * Keys and header values as Buffers, made once per distinct text: the binding takes a Buffer as
+ * it is, while a string is converted and copied twice for every record. A run's keys and its
+ * run and producer headers repeat; only the seq header is new for each record.
+ */
+class WireCache {
+  private readonly cache = new Map<string, Buffer>();
+  private readonly entries = new Map<string, Map<string, Record<string, Buffer>>>();
+
+  bytes(text: string): Buffer {
+    let b = this.cache.get(text);
+    if (!b) {
+      if (this.cache.size > 100_000) this.cache.clear();
+      b = Buffer.from(text);
+      this.cache.set(text, b);
+    }
+    return b;
+  }
+
+  /** The headers as the binding takes them: a list of one-key objects, repeated ones shared. */
+  headers(h: Record<string, string>): Record<string, Buffer | string>[] {
+    const out: Record<string, Buffer | string>[] = [];
+    for (const k in h) {
+      const v = h[k]!;
+      if (k === HEADER_SEQ) {
+        out.push({ [k]: v });
+        continue;
+      }
+      let byValue = this.entries.get(k);
+      if (!byValue) this.entries.set(k, (byValue = new Map()));
+      let entry = byValue.get(v);
+      if (!entry) {
+        if (byValue.size > 1000) byValue.clear();
+        byValue.set(v, (entry = { [k]: this.bytes(v) }));
+      }
+      out.push(entry);
+    }
+    return out;
+  }
 }

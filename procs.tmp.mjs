@@ -1,0 +1,26 @@
+import { performance } from "node:perf_hooks";
+import { HistoryWriter } from "/work/main/dist/history/writer.js";
+import { loadProfile } from "/work/main/dist/profiles/load.js";
+import { Cluster } from "/work/main/dist/run/cluster.js";
+import { kafkaClient } from "/work/main/dist/clients/kafkajs.js";
+import { runProducerThreads } from "/work/main/dist/producer/producer-threads.js";
+const N = Number(process.argv[2] ?? 1000000), P = Number(process.argv[3] ?? 2), B = Number(process.argv[4] ?? 10000);
+const ID = `kc-bench-rdp-${Date.now().toString(36)}`;
+const profile = await loadProfile("at-least-once");
+profile.workload = { ...profile.workload, rate: 0, messages: N };
+profile.producer = { ...profile.producer, batchSize: B };
+const direct = kafkaClient({ clientId: ID, brokers: ["127.0.0.1:9092"], retries: 2 });
+const cluster = await Cluster.connect(direct, "127.0.0.1:9092");
+const topic = `${ID}-t`;
+await cluster.createTopic(topic, profile.workload.partitions, 1);
+const history = await HistoryWriter.open(`/tmp/rdb/${ID}.jsonl`);
+const progress = { sent: 0, acked: 0, failed: 0, unknown: 0 };
+const t = Date.now(); const t0 = performance.now();
+const share = Math.ceil(N / P);
+await runProducerThreads(Array.from({ length: P }, (_, id) => ({ client: "librdkafka", brokers: ["127.0.0.1:9092"], kafka: direct, runId: ID, topic, producerId: id, messages: Math.min(share, N - share * id),
+  settings: profile.producer, workload: profile.workload, history, clock: () => Date.now() - t, progress, signal: new AbortController().signal })), { clientId: ID, brokers: ["127.0.0.1:9092"] });
+const s = (performance.now() - t0) / 1000;
+await history.close();
+console.log(P, "procs batch", B, "acked", progress.acked, "in", s.toFixed(2), "s =", Math.round(N / s));
+await cluster.deleteMatching({ test: (n) => n.startsWith(ID) }, [topic], []);
+await cluster.close();
