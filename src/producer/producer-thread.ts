@@ -18,7 +18,11 @@ const port = parentPort ?? {
   on: (event: "message", listener: (m: ToThread) => void) => process.on(event, listener),
 };
 const post = (m: FromThread) => port.postMessage(m);
-if (!parentPort) process.on("disconnect", () => process.exit(0));
+if (!parentPort) {
+  process.on("disconnect", () => process.exit(0));
+  // A terminal's Ctrl-C reaches the whole process group: the CLI decides, then says stop.
+  process.on("SIGINT", () => {});
+}
 const setup = parentPort ? (workerData as ThreadSetup) : await setupMessage();
 
 function setupMessage(): Promise<ThreadSetup> {

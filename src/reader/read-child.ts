@@ -8,6 +8,8 @@ import { readOfRecord } from "./read.js";
 
 const reply = (m: ApartReply) => new Promise((resolve) => process.send!(m, resolve));
 process.on("disconnect", () => process.exit(1));
+// A terminal's Ctrl-C reaches the whole process group: the CLI decides whether the read goes on.
+process.on("SIGINT", () => {});
 
 process.once("message", (read: ApartRead) => {
   void read_(read).then(
