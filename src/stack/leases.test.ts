@@ -1,39 +1,41 @@
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { liveHolder, releaseLease, takeLease } from "./leases.js";
-import { STATE_DIR } from "./paths.js";
+import { afterAll, describe, expect, it } from "vitest";
 
-const name = `test-lease-${process.pid}-${Date.now()}`;
-afterEach(() => releaseLease(name));
+// The leases live in the stack's state directory: a fresh one for this file.
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kc-leases-"));
+const before = process.env.KAFKA_CHAOS_STACK_DIR;
+process.env.KAFKA_CHAOS_STACK_DIR = dir;
+const { liveHolder, releaseLease, takeLease } = await import("./leases.js");
+if (before === undefined) delete process.env.KAFKA_CHAOS_STACK_DIR;
+else process.env.KAFKA_CHAOS_STACK_DIR = before;
+const file = (name: string) => path.join(dir, "leases", `${name}.json`);
+const NO_SUCH_PID = 2 ** 22 + 4321; // above the kernel's pid range
 
-/** The lease as another process would have written it. */
-function heldBy(pid: number): void {
-  fs.mkdirSync(path.join(STATE_DIR, "leases"), { recursive: true });
-  fs.writeFileSync(
-    path.join(STATE_DIR, "leases", `${name}.json`),
-    JSON.stringify({ pid, since: 0, holder: "other" }),
-  );
-}
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-describe("leases", () => {
-  it("a free lease is taken; this process may take it again; released it is free", () => {
-    expect(liveHolder(name)).toBeUndefined();
-    expect(takeLease(name, "run-a")).toBeUndefined();
-    expect(liveHolder(name)).toMatchObject({ pid: process.pid, holder: "run-a" });
-    expect(takeLease(name, "run-a")).toBeUndefined();
-    releaseLease(name);
-    expect(liveHolder(name)).toBeUndefined();
+describe("leases on the local stack's shared parts", () => {
+  it("a free lease is taken; taking it again from the same process keeps it", () => {
+    expect(takeLease("a", "run-1")).toBeUndefined();
+    expect(liveHolder("a")).toMatchObject({ pid: process.pid, holder: "run-1" });
+    expect(takeLease("a", "run-1")).toBeUndefined();
+    releaseLease("a");
+    expect(liveHolder("a")).toBeUndefined();
   });
 
-  it("another live process keeps it; one that died does not", () => {
-    heldBy(process.ppid);
-    expect(takeLease(name, "run-b")).toMatchObject({ pid: process.ppid, holder: "other" });
-    const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
-    heldBy(dead);
-    expect(liveHolder(name)).toBeUndefined();
-    expect(takeLease(name, "run-b")).toBeUndefined();
-    expect(liveHolder(name)).toMatchObject({ pid: process.pid, holder: "run-b" });
+  it("a live holder keeps it: the taker gets the holder and takes nothing", () => {
+    fs.mkdirSync(path.dirname(file("b")), { recursive: true });
+    const held = { pid: process.ppid, since: 1, holder: "run-0" };
+    fs.writeFileSync(file("b"), JSON.stringify(held));
+    expect(takeLease("b", "run-1")).toEqual(held);
+    expect(JSON.parse(fs.readFileSync(file("b"), "utf8"))).toEqual(held);
+  });
+
+  it("a dead holder's lease is taken over", () => {
+    fs.writeFileSync(file("c"), JSON.stringify({ pid: NO_SUCH_PID, since: 1, holder: "gone" }));
+    expect(takeLease("c", "run-2")).toBeUndefined();
+    expect(liveHolder("c")).toMatchObject({ pid: process.pid, holder: "run-2" });
+    expect(fs.readdirSync(path.dirname(file("c"))).filter((f) => f.endsWith(".stale"))).toEqual([]);
   });
 });
