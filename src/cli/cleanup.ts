@@ -4,7 +4,7 @@ import { kafkaClient } from "../clients/kafkajs.js";
 import { liveHolder, releaseLease } from "../stack/leases.js";
 import { isStackProxy } from "../stack/nodes.js";
 import { connectionFrom, type ConnectionFlags } from "../clients/connection.js";
-import { isLive, leaseOf, type LeaseInfo } from "../faults/run-lease.js";
+import { isLive, leaseOf, leaseProxyName, type LeaseInfo } from "../faults/run-lease.js";
 import { PG_URL_ENV } from "../sinks/index.js";
 import { listProxies, toxiproxyOk } from "../toxiproxy-api.js";
 import { dropTables, runTables } from "../sinks/postgres.js";
@@ -74,7 +74,8 @@ export function leasesIn(proxies: Record<string, { upstream: string }>): Map<str
   for (const [name, proxy] of Object.entries(proxies)) {
     const run = RUN_NAME.exec(name)?.[0];
     const lease = leaseOf(proxy.upstream);
-    if (run !== undefined && name === `${run}lease` && lease) leases.set(run, lease);
+    // `run` is the prefix and its trailing "-"
+    if (run && lease && name === leaseProxyName(run.slice(0, -1))) leases.set(run, lease);
   }
   return leases;
 }

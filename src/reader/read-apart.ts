@@ -5,21 +5,8 @@
  */
 import { fork } from "node:child_process";
 import { InfrastructureError } from "../errors.js";
-import type { Connection } from "../clients/connection.js";
-import type { IdentityMode } from "../identity/identity.js";
 import type { DrainStats } from "./drain.js";
-
-/** What the child reads: as readOfRecord, with the identity mode instead of a function. */
-export interface ApartRead {
-  bootstrap: string;
-  connection?: Connection;
-  runId: string;
-  topic: string;
-  file: string;
-  readCommitted: boolean;
-  /** where the run's identity is in the records (the app's output); default: the headers */
-  identity?: IdentityMode;
-}
+import type { ReadSpec } from "./read.js";
 
 /** The drain's figures, without the offsets of every record (the child has cross-checked them). */
 export type ApartStats = Omit<DrainStats, "offsets">;
@@ -32,7 +19,7 @@ export type ApartReply =
 const ENTRY = new URL("./read-child.js", import.meta.url);
 
 /** readOfRecord in a child process; its errors come back with their class (exit 3 stays 3). */
-export function readOfRecordApart(read: ApartRead): Promise<ApartStats> {
+export function readOfRecordApart(read: ReadSpec): Promise<ApartStats> {
   return new Promise((resolve, reject) => {
     const child = fork(ENTRY, [], { serialization: "advanced", stdio: "inherit" });
     let reply: ApartReply | undefined;

@@ -1,17 +1,16 @@
 /** Entry point of the reader of record in a child process (see read-apart.ts). */
 import { directClient } from "../clients/kafkajs.js";
 import { InfrastructureError } from "../errors.js";
-import { outputIdentity } from "../identity/identity.js";
-import type { ApartRead, ApartReply, ApartStats } from "./read-apart.js";
+import type { ApartReply, ApartStats } from "./read-apart.js";
 import type { DrainStats } from "./drain.js";
-import { readOfRecord } from "./read.js";
+import { readBySpec, type ReadSpec } from "./read.js";
 
 const reply = (m: ApartReply) => new Promise((resolve) => process.send!(m, resolve));
 process.on("disconnect", () => process.exit(1));
 // A terminal's Ctrl-C reaches the whole process group: the CLI decides whether the read goes on.
 process.on("SIGINT", () => {});
 
-process.once("message", (read: ApartRead) => {
+process.once("message", (read: ReadSpec) => {
   void read_(read).then(
     async (stats) => {
       await reply({ type: "done", stats });
@@ -24,14 +23,9 @@ process.once("message", (read: ApartRead) => {
   );
 });
 
-async function read_(read: ApartRead) {
+async function read_(read: ReadSpec) {
   const kafka = directClient(`${read.runId}-reader`, read.bootstrap, read.connection);
-  const { identity, ...rest } = read;
-  const stats: Partial<DrainStats> = await readOfRecord({
-    ...rest,
-    kafka,
-    ...(identity ? { identify: outputIdentity(identity, read.runId) } : {}),
-  });
+  const stats: Partial<DrainStats> = await readBySpec(read, kafka);
   delete stats.offsets; // cross-checked here; a million numbers need not cross the pipe
   return stats as ApartStats;
 }

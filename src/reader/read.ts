@@ -3,6 +3,7 @@ import type { Connection } from "../clients/connection.js";
 import { crossCheck } from "./cross-check.js";
 import { drainTopic, type DrainOptions, type DrainStats } from "./drain.js";
 import { highWatermarks, topicEndOffsets } from "./offsets.js";
+import { outputIdentity, type IdentityMode } from "../identity/identity.js";
 
 export interface ReadOptions extends Omit<DrainOptions, "ends"> {
   /** A direct kafkajs client: end offsets and the cross-check's raw fetches. */
@@ -30,4 +31,23 @@ export async function readOfRecord(opts: ReadOptions): Promise<DrainStats> {
     read: stats.offsets,
   });
   return stats;
+}
+
+/**
+ * A read described by data alone (it can cross to a child process): the identity is named by
+ * its mode (where the app puts it in its output) instead of given as a function.
+ */
+export type ReadSpec = Omit<DrainOptions, "ends" | "identify" | "idleTimeoutMs"> & {
+  /** where the run's identity is in the records (the app's output); default: the headers */
+  identity?: IdentityMode;
+};
+
+/** readOfRecord of a read given as a ReadSpec. */
+export function readBySpec(spec: ReadSpec, kafka: kafkajs.Kafka): Promise<DrainStats> {
+  const { identity, ...rest } = spec;
+  return readOfRecord({
+    ...rest,
+    kafka,
+    ...(identity ? { identify: outputIdentity(identity, spec.runId) } : {}),
+  });
 }

@@ -3,9 +3,8 @@ import fs from "node:fs";
 import type kafkajs from "kafkajs";
 import type { Connection } from "../clients/connection.js";
 import { InfrastructureError } from "../errors.js";
-import { outputIdentity } from "../identity/identity.js";
 import type { DrainStats } from "../reader/drain.js";
-import { readOfRecord } from "../reader/read.js";
+import { readBySpec, type ReadSpec } from "../reader/read.js";
 import { readOfRecordApart } from "../reader/read-apart.js";
 import { checkTopicIds } from "../reader/topic-ids.js";
 import { waitTransactionsClosed } from "../reader/offsets.js";
@@ -26,7 +25,7 @@ export async function drainAll(
   // A topic made again under the same name mid-run holds another life: never judged.
   if (info.topicIds) await checkTopicIds(info.bootstrap, connection, info.topicIds);
   const app = info.profile.app;
-  const read = (topic: string, file: string, readCommitted: boolean, output = false) => ({
+  const read = (topic: string, file: string, readCommitted: boolean, output = false): ReadSpec => ({
     bootstrap: info.bootstrap,
     ...(connection ? { connection } : {}),
     runId: info.runId,
@@ -36,14 +35,8 @@ export async function drainAll(
     // The app's output is read where the app puts the identity.
     ...(output && app ? { identity: app.identity } : {}),
   });
-  const drain = (topic: string, file: string, readCommitted: boolean, output = false) => {
-    const { identity, ...here } = read(topic, file, readCommitted, output);
-    return readOfRecord({
-      ...here,
-      kafka: direct,
-      ...(identity ? { identify: outputIdentity(identity, info.runId) } : {}),
-    });
-  };
+  const drain = (topic: string, file: string, readCommitted: boolean, output = false) =>
+    readBySpec(read(topic, file, readCommitted, output), direct);
   const readInput = async (apart: boolean) => {
     const input = apart
       ? await readOfRecordApart(read(info.topics.input, files.drain, true))

@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { STATE_DIR } from "./paths.js";
+import { isAlive } from "./process.js";
 
 const LEASES_DIR = path.join(STATE_DIR, "leases");
 const fileOf = (name: string) => path.join(LEASES_DIR, `${name}.json`);
@@ -21,8 +22,7 @@ export interface Lease {
 export function liveHolder(name: string): Lease | undefined {
   try {
     const lease = JSON.parse(fs.readFileSync(fileOf(name), "utf8")) as Lease;
-    process.kill(lease.pid, 0);
-    return lease;
+    return isAlive(lease.pid) ? lease : undefined;
   } catch {
     return undefined;
   }
@@ -64,20 +64,11 @@ function moveAsideIfDead(name: string): void {
   }
   try {
     const moved = JSON.parse(fs.readFileSync(aside, "utf8")) as Lease;
-    if (alive(moved.pid)) fs.linkSync(aside, fileOf(name)); // a live one, taken meanwhile
+    if (isAlive(moved.pid)) fs.linkSync(aside, fileOf(name)); // a live one, taken meanwhile
   } catch {
     // unreadable, or a new lease is already in place: either way the moved file is done with
   }
   fs.rmSync(aside, { force: true });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export function releaseLease(name: string): void {
